@@ -1,0 +1,45 @@
+# vigil: the two commands a newcomer runs (`make demo`, `make test`) and a few more.
+# Each target installs what is missing (scripts/install-deps.sh) and builds what it needs.
+BUILD      ?= build
+ASAN_BUILD ?= build-asan
+JOBS       ?= 2
+CMAKE_ARGS ?=
+CTEST_ARGS ?=
+
+.PHONY: all deps build test demo asan bench fmt clean
+
+all: build
+
+deps:
+	@./scripts/install-deps.sh
+
+$(BUILD)/build.ninja: deps CMakeLists.txt
+	cmake -S . -B $(BUILD) -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo $(CMAKE_ARGS)
+
+build: deps $(BUILD)/build.ninja
+	cmake --build $(BUILD) -j $(JOBS)
+
+# The whole CTest suite except the long soak and fuzz runs (labels soak, fuzz_long).
+test: build
+	cd $(BUILD) && ctest -j $(JOBS) --output-on-failure --timeout 600 -LE 'soak|fuzz_long' $(CTEST_ARGS)
+
+# The product on the embedded store: see README.md.
+demo: build
+	./$(BUILD)/src/vigil demo
+
+# Unit tests under AddressSanitizer and UndefinedBehaviorSanitizer.
+asan: deps
+	cmake -S . -B $(ASAN_BUILD) -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DVIGIL_SANITIZE=ON \
+	  -DVIGIL_BUILD_BENCH=OFF $(CMAKE_ARGS)
+	cmake --build $(ASAN_BUILD) -j $(JOBS)
+	cd $(ASAN_BUILD) && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
+	  ctest -j $(JOBS) --output-on-failure --timeout 900 -L unit $(CTEST_ARGS)
+
+bench: build
+	./$(BUILD)/bench/decision_bench --benchmark_min_time=1 --benchmark_repetitions=3
+
+fmt:
+	clang-format -i $$(git ls-files 'src/*.cc' 'src/*.h' 'tests/*.cc' 'tests/*.h' 'bench/*.cc')
+
+clean:
+	rm -rf $(BUILD) $(ASAN_BUILD)

@@ -1,0 +1,37 @@
+# Warnings, sanitizers and the helper that declares one static library per component.
+set(VIGIL_WARNINGS -Wall -Wextra -Wpedantic -Wshadow -Wnon-virtual-dtor -Wcast-align
+    -Woverloaded-virtual -Wimplicit-fallthrough)
+if(VIGIL_WERROR)
+  list(APPEND VIGIL_WARNINGS -Werror)
+endif()
+
+if(VIGIL_SANITIZE)
+  add_compile_options(-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined)
+  add_link_options(-fsanitize=address,undefined)
+  add_compile_definitions(VIGIL_SANITIZE=1)
+  # GCC's flow analysis under -fsanitize reports uninitialised reads that are not there.
+  list(APPEND VIGIL_WARNINGS -Wno-maybe-uninitialized)
+endif()
+
+# vigil_component(NAME SOURCES ... DEPS ...): a static library `vigil_NAME` for src/NAME.
+function(vigil_component name)
+  cmake_parse_arguments(ARG "" "" "SOURCES;DEPS" ${ARGN})
+  add_library(vigil_${name} STATIC ${ARG_SOURCES})
+  target_include_directories(vigil_${name} PUBLIC ${PROJECT_SOURCE_DIR}/src)
+  target_compile_options(vigil_${name} PRIVATE ${VIGIL_WARNINGS})
+  target_link_libraries(vigil_${name} PUBLIC ${ARG_DEPS})
+endfunction()
+
+# vigil_test(NAME SOURCES ... DEPS ... [LABELS ...]): a GoogleTest binary registered with CTest.
+function(vigil_test name)
+  cmake_parse_arguments(ARG "" "" "SOURCES;DEPS;LABELS" ${ARGN})
+  add_executable(${name} ${ARG_SOURCES})
+  target_compile_options(${name} PRIVATE ${VIGIL_WARNINGS})
+  target_link_libraries(${name} PRIVATE ${ARG_DEPS} GTest::gtest GTest::gtest_main)
+  target_compile_definitions(${name} PRIVATE
+    VIGIL_SOURCE_DIR="${PROJECT_SOURCE_DIR}" VIGIL_BINARY_DIR="${PROJECT_BINARY_DIR}")
+  if(NOT ARG_LABELS)
+    set(ARG_LABELS unit)
+  endif()
+  gtest_discover_tests(${name} PROPERTIES LABELS "${ARG_LABELS}" DISCOVERY_TIMEOUT 60)
+endfunction()

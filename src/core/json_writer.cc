@@ -1,0 +1,128 @@
+#include "core/json_writer.h"
+
+#include <charconv>
+#include <cmath>
+
+namespace vigil {
+
+void AppendJsonEscaped(std::string& out, std::string_view s) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  for (char ch : s) {
+    auto c = static_cast<unsigned char>(ch);
+    switch (c) {
+      case '"': out += "\\\""; break;
+      case '\\': out += "\\\\"; break;
+      case '\n': out += "\\n"; break;
+      case '\r': out += "\\r"; break;
+      case '\t': out += "\\t"; break;
+      case '\b': out += "\\b"; break;
+      case '\f': out += "\\f"; break;
+      default:
+        if (c < 0x20) {
+          out += "\\u00";
+          out += kHex[c >> 4];
+          out += kHex[c & 0xf];
+        } else {
+          out += ch;
+        }
+    }
+  }
+}
+
+void JsonWriter::Separate() {
+  if (after_key_) {
+    after_key_ = false;
+    return;
+  }
+  if (depth_ > 0) {
+    std::uint64_t bit = 1ULL << (depth_ - 1);
+    if (has_value_ & bit) out_ += ',';
+    has_value_ |= bit;
+  }
+}
+
+JsonWriter& JsonWriter::BeginObject() {
+  Separate();
+  out_ += '{';
+  ++depth_;
+  has_value_ &= ~(1ULL << (depth_ - 1));
+  return *this;
+}
+
+JsonWriter& JsonWriter::EndObject() {
+  out_ += '}';
+  --depth_;
+  return *this;
+}
+
+JsonWriter& JsonWriter::BeginArray() {
+  Separate();
+  out_ += '[';
+  ++depth_;
+  has_value_ &= ~(1ULL << (depth_ - 1));
+  return *this;
+}
+
+JsonWriter& JsonWriter::EndArray() {
+  out_ += ']';
+  --depth_;
+  return *this;
+}
+
+JsonWriter& JsonWriter::Key(std::string_view k) {
+  Separate();
+  out_ += '"';
+  AppendJsonEscaped(out_, k);
+  out_ += "\":";
+  after_key_ = true;
+  return *this;
+}
+
+JsonWriter& JsonWriter::String(std::string_view s) {
+  Separate();
+  out_ += '"';
+  AppendJsonEscaped(out_, s);
+  out_ += '"';
+  return *this;
+}
+
+JsonWriter& JsonWriter::Number(double d) {
+  Separate();
+  if (!std::isfinite(d)) {
+    out_ += "null";
+    return *this;
+  }
+  if (d == 0) d = 0;  // no "-0"
+  char buf[32];
+  auto [p, ec] = std::to_chars(buf, buf + sizeof buf, d);
+  out_.append(buf, p);
+  return *this;
+}
+
+JsonWriter& JsonWriter::Int(std::int64_t i) {
+  Separate();
+  char buf[24];
+  auto [p, ec] = std::to_chars(buf, buf + sizeof buf, i);
+  out_.append(buf, p);
+  return *this;
+}
+
+JsonWriter& JsonWriter::Bool(bool b) {
+  Separate();
+  out_ += b ? "true" : "false";
+  return *this;
+}
+
+JsonWriter& JsonWriter::Null() {
+  Separate();
+  out_ += "null";
+  return *this;
+}
+
+JsonWriter& JsonWriter::Raw(std::string_view json) {
+  Separate();
+  out_ += json;
+  return *this;
+}
+
+}  // namespace vigil
