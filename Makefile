@@ -6,7 +6,7 @@ JOBS       ?= 2
 CMAKE_ARGS ?=
 CTEST_ARGS ?=
 
-.PHONY: all deps build test demo asan bench fmt clean
+.PHONY: all deps build test demo asan fuzz bench fmt clean
 
 all: build
 
@@ -35,6 +35,15 @@ asan: deps
 	cd $(ASAN_BUILD) && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
 	  ctest -j $(JOBS) --output-on-failure --timeout 900 -L unit $(CTEST_ARGS)
 
+# The libFuzzer targets built with clang, each run for FUZZ_SECONDS (the short form CI runs).
+FUZZ_BUILD   ?= build-fuzz
+FUZZ_SECONDS ?= 30
+fuzz: deps
+	cmake -S . -B $(FUZZ_BUILD) -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_CXX_COMPILER=clang++ \
+	  -DVIGIL_FUZZ=ON -DVIGIL_FUZZ_SECONDS=$(FUZZ_SECONDS) $(CMAKE_ARGS)
+	cmake --build $(FUZZ_BUILD) -j $(JOBS) --target vigil_fuzz_all
+	cd $(FUZZ_BUILD) && ctest --output-on-failure -L '^fuzz$$' $(CTEST_ARGS)
+
 bench: build
 	./$(BUILD)/bench/decision_bench --benchmark_min_time=1 --benchmark_repetitions=3
 
@@ -42,4 +51,4 @@ fmt:
 	clang-format -i $$(git ls-files 'src/*.cc' 'src/*.h' 'tests/*.cc' 'tests/*.h' 'bench/*.cc')
 
 clean:
-	rm -rf $(BUILD) $(ASAN_BUILD)
+	rm -rf $(BUILD) $(ASAN_BUILD) $(FUZZ_BUILD)

@@ -1,5 +1,6 @@
 # Every third-party library comes from Debian (scripts/install-deps.sh installs them).
 find_package(Threads REQUIRED)
+find_package(Boost 1.74 REQUIRED)
 find_package(yaml-cpp REQUIRED)
 find_package(simdjson REQUIRED)
 find_package(fmt REQUIRED)

@@ -5,12 +5,23 @@ if(VIGIL_WERROR)
   list(APPEND VIGIL_WARNINGS -Werror)
 endif()
 
+if(VIGIL_FUZZ)
+  if(NOT CMAKE_CXX_COMPILER_ID STREQUAL "Clang")
+    message(FATAL_ERROR "VIGIL_FUZZ needs clang++ (-DCMAKE_CXX_COMPILER=clang++)")
+  endif()
+  # Coverage instrumentation for every library the fuzz targets link.
+  add_compile_options(-fsanitize=fuzzer-no-link)
+  set(VIGIL_SANITIZE ON)
+endif()
+
 if(VIGIL_SANITIZE)
   add_compile_options(-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined)
   add_link_options(-fsanitize=address,undefined)
   add_compile_definitions(VIGIL_SANITIZE=1)
   # GCC's flow analysis under -fsanitize reports uninitialised reads that are not there.
-  list(APPEND VIGIL_WARNINGS -Wno-maybe-uninitialized)
+  if(CMAKE_CXX_COMPILER_ID STREQUAL "GNU")
+    list(APPEND VIGIL_WARNINGS -Wno-maybe-uninitialized)
+  endif()
 endif()
 
 # vigil_component(NAME SOURCES ... DEPS ...): a static library `vigil_NAME` for src/NAME.

@@ -10,7 +10,7 @@ PACKAGES=(
   libboost-dev libsimdjson-dev nlohmann-json3-dev libyaml-cpp-dev libspdlog-dev libfmt-dev
   libssl-dev libsqlite3-dev sqlite3 libcli11-dev
   # tests and tools
-  libgtest-dev libgmock-dev libbenchmark-dev python3 python3-numpy python3-sklearn python3-scipy
+  libgtest-dev libgmock-dev libbenchmark-dev python3 python3-numpy python3-sklearn python3-scipy python3-jsonschema python3-yaml
   curl wrk clang libclang-rt-14-dev
 )
 

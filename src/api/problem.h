@@ -28,7 +28,6 @@ namespace vigil {
   X(kOverloaded, "overloaded", 503, "Server overloaded; retry later")                 \
   X(kIdempotencyConflict, "idempotency-conflict", 409, "request_id reused with a different body") \
   X(kNotReady, "not-ready", 503, "Server not ready")                                  \
-  X(kTimeout, "timeout", 408, "Request not received in time")                         \
   X(kInternal, "internal", 500, "Internal error")
 
 enum class ProblemType : std::uint8_t {

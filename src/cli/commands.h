@@ -15,5 +15,7 @@ void RegisterPolicyCommands(CLI::App& app, int& exit_code);
 void RegisterDecideCommands(CLI::App& app, int& exit_code);
 void RegisterDemoCommand(CLI::App& app, int& exit_code);
 void RegisterCalibrateCommand(CLI::App& app, int& exit_code);
+void RegisterServeCommand(CLI::App& app, int& exit_code);
+void RegisterAuditCommands(CLI::App& app, int& exit_code);
 
 }  // namespace vigil::cli

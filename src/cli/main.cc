@@ -26,6 +26,8 @@ int main(int argc, char** argv) {
   vigil::cli::RegisterDecideCommands(app, exit_code);
   vigil::cli::RegisterDemoCommand(app, exit_code);
   vigil::cli::RegisterCalibrateCommand(app, exit_code);
+  vigil::cli::RegisterServeCommand(app, exit_code);
+  vigil::cli::RegisterAuditCommands(app, exit_code);
   CLI11_PARSE(app, argc, argv);
   return exit_code;
 }

@@ -1,6 +1,8 @@
 #include "api/codec.h"
 
 #include <gtest/gtest.h>
+
+#include <ostream>
 #include <nlohmann/json.hpp>
 
 #include "pipeline/engine.h"
@@ -15,6 +17,7 @@ struct Bad {
   ProblemType type;
   const char* field;
 };
+void PrintTo(const Bad& v, std::ostream* os) { *os << v.name; }
 
 class RequestProblems : public ::testing::TestWithParam<Bad> {};
 

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <ostream>
+
 #include <cmath>
 
 #include "api/codec.h"
@@ -35,6 +37,7 @@ struct Example {
   const char* band;
   const char* segment;
 };
+void PrintTo(const Example& v, std::ostream* os) { *os << v.file; }
 
 class ShippedExamples : public ::testing::TestWithParam<Example> {};
 

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <ostream>
+
 #include <atomic>
 #include <cstdlib>
 #include <map>
@@ -56,6 +58,7 @@ struct Case {
   const char* text;
   bool expected;
 };
+void PrintTo(const Case& v, std::ostream* os) { *os << v.text; }
 
 class ExpressionEval : public ::testing::TestWithParam<Case> {};
 
@@ -104,6 +107,7 @@ struct BadCase {
   const char* message_part;
   int column;
 };
+void PrintTo(const BadCase& v, std::ostream* os) { *os << v.text; }
 
 class ExpressionErrors : public ::testing::TestWithParam<BadCase> {};
 

@@ -3,6 +3,8 @@
 // with the file, line and field of each error.
 #include <gtest/gtest.h>
 
+#include <ostream>
+
 #include "policy/policy.h"
 #include "test_util.h"
 
@@ -87,6 +89,7 @@ struct Row {
   ReasonCode first_reason{};
   const char* segment = "";
 };
+void PrintTo(const Row& v, std::ostream* os) { *os << v.name; }
 
 class PolicyTable : public ::testing::TestWithParam<Row> {};
 
@@ -204,6 +207,7 @@ struct BadPolicy {
   const char* where;    // "file:line" prefix expected in the first error
   const char* message;  // part of the first error's message
 };
+void PrintTo(const BadPolicy& v, std::ostream* os) { *os << v.name; }
 
 std::string Replace(std::string s, const std::string& from, const std::string& to) {
   auto i = s.find(from);

@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# Issue 3's HTTP figures, side by side in one run: the floor (vigil's Beast transport answering a
+# fixed body) against vigil deciding POST /v1/decisions (transaction flow, three external signals,
+# audit log on with synchronous=full). First each at its maximum rate, then each at half of
+# vigil's maximum rate for latency.
+#   bench/http_bench.sh [BUILD_DIR] [SECONDS] [CONNECTIONS]
+set -euo pipefail
+BUILD=${1:-build}
+SECS=${2:-10}
+CONNS=${3:-32}
+HERE=$(cd "$(dirname "$0")" && pwd)
+TMP=$(mktemp -d)
+cleanup() { kill $(jobs -p) 2>/dev/null || true; wait 2>/dev/null || true; rm -rf "$TMP"; }
+trap cleanup EXIT
+
+"$BUILD/bench/floor_server" "$TMP/floor.port" 1400 & sleep 0.5
+KEY=$("$BUILD/src/vigil" keys add --data "$TMP/data" --scope decide --rate 10000000 --burst 10000000 2>/dev/null)
+"$BUILD/src/vigil" serve --data "$TMP/data" --listen 127.0.0.1:0 --port-file "$TMP/vigil.port" --config-dir "$HERE/../config" >/dev/null 2>"$TMP/vigil.log" &
+for _ in $(seq 100); do [ -s "$TMP/vigil.port" ] && break; sleep 0.05; done
+FLOOR=http://127.0.0.1:$(cat "$TMP/floor.port")
+VIGIL=http://127.0.0.1:$(cat "$TMP/vigil.port")
+export VIGIL_KEY=$KEY VIGIL_WRK_DIR=$HERE/wrk
+
+run() {  # name url script
+  wrk -t1 -c"$CONNS" -d"${SECS}s" --latency -s "$3" "$2" > "$TMP/$1.txt"
+  rps=$(awk '/Requests\/sec/ {print $2}' "$TMP/$1.txt")
+  p50=$(awk '$1=="50%" {print $2}' "$TMP/$1.txt"); p99=$(awk '$1=="99%" {print $2}' "$TMP/$1.txt")
+  errs=$(awk '/Non-2xx/ {print $5}' "$TMP/$1.txt"); errs=${errs:-0}
+  printf "%-22s %10s req/s   p50 %8s   p99 %8s   non-2xx %s\n" "$1" "$rps" "$p50" "$p99" "$errs"
+  eval "RPS_$1=$rps"
+}
+
+echo "== maximum rate: wrk -t1 -c$CONNS -d${SECS}s"
+run floor_max "$FLOOR/v1/decisions" "$HERE/wrk/decision.lua"
+run vigil_max "$VIGIL/v1/decisions" "$HERE/wrk/decision.lua"
+share=$(awk -v v="$RPS_vigil_max" -v f="$RPS_floor_max" 'BEGIN {printf "%.0f", 100*v/f}')
+echo "vigil / floor throughput: ${share}%"
+
+half=$(awk -v v="$RPS_vigil_max" 'BEGIN {printf "%.0f", v/2}')
+delay=$(awk -v c="$CONNS" -v r="$half" 'BEGIN {d = 1000*c/r - 0.3; if (d < 0) d = 0; printf "%.0f", d}')
+echo "== half of vigil's maximum (~$half req/s: $CONNS connections, ${delay} ms between requests)"
+export DELAY_MS=$delay
+run floor_half "$FLOOR/v1/decisions" "$HERE/wrk/paced.lua"
+run vigil_half "$VIGIL/v1/decisions" "$HERE/wrk/paced.lua"
+"$BUILD/src/vigil" audit verify --data "$TMP/data"

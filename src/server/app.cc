@@ -1,0 +1,308 @@
+#include "server/app.h"
+
+#include <chrono>
+#include <filesystem>
+
+#include "api/codec.h"
+#include "audit/audit.h"
+#include "auth/secrets.h"
+#include "core/crypto.h"
+#include "core/json_writer.h"
+#include "core/log.h"
+#include "server/responses.h"
+#include "store/sqlite_audit_store.h"
+
+#ifndef VIGIL_DEFAULT_CONFIG_DIR
+#define VIGIL_DEFAULT_CONFIG_DIR "config"
+#endif
+
+namespace vigil {
+namespace {
+
+constexpr std::string_view kEvidenceKey = "\"evidence_id\":\"";
+
+std::string_view PathOf(const HttpRequest& req) {
+  std::string_view t(req.target().data(), req.target().size());
+  auto q = t.find('?');
+  return q == std::string_view::npos ? t : t.substr(0, q);
+}
+
+bool IsJson(const HttpRequest& req) {
+  auto it = req.find(http::field::content_type);
+  if (it == req.end()) return false;
+  std::string_view ct(it->value().data(), it->value().size());
+  auto semi = ct.find(';');
+  std::string_view mime = ct.substr(0, semi);
+  while (!mime.empty() && mime.back() == ' ') mime.remove_suffix(1);
+  return mime == "application/json";
+}
+
+HttpResponse MethodNotAllowed(unsigned version, std::string_view allow, std::string_view path) {
+  HttpResponse res = ProblemResponse({ProblemType::kMethodNotAllowed, "use " + std::string(allow), ""}, version, path);
+  res.set(http::field::allow, std::string(allow));
+  return res;
+}
+
+}  // namespace
+
+VigilApp::VigilApp(ServerConfig cfg) : cfg_(std::move(cfg)) {}
+
+VigilApp::~VigilApp() {
+  if (store_) store_->Flush();
+}
+
+std::string VigilApp::ConfigDir() const {
+  if (!cfg_.config_dir.empty()) return cfg_.config_dir;
+  if (const char* env = std::getenv("VIGIL_CONFIG"); env && *env) return env;
+  if (std::filesystem::exists("config/policy.yaml")) return "config";
+  return VIGIL_DEFAULT_CONFIG_DIR;
+}
+
+Result<std::unique_ptr<VigilApp>> VigilApp::Create(const ServerConfig& cfg, std::string* new_admin_key) {
+  std::unique_ptr<VigilApp> app(new VigilApp(cfg));
+  auto secret = LoadOrCreateServerSecret(cfg.data_dir);
+  if (!secret.ok()) return secret.error();
+  app->secret_ = std::move(*secret);
+
+  auto engine = DecisionEngine::Load(EngineFiles::Under(app->ConfigDir()));
+  if (!engine.ok()) return engine.error();
+  app->engine_.store(std::move(*engine));
+
+  SqliteAuditOptions opt;
+  opt.synchronous = cfg.audit_synchronous;
+  opt.max_batch = cfg.audit_max_batch;
+  opt.head_secret = app->secret_;
+  auto store = OpenSqliteAuditStore(cfg.data_dir, opt);
+  if (!store.ok()) return store.error();
+  app->store_ = std::move(*store);
+
+  std::string keys_path = cfg.data_dir + "/keys.yaml";
+  auto ring = KeyRing::LoadFile(keys_path);
+  if (!ring.ok()) return ring.error();
+  if ((*ring)->records().empty()) {
+    auto key = AddKey(keys_path, kScopeAdmin, 1000.0, 2000.0, "first admin key, created at first start");
+    if (!key.ok()) return key.error();
+    if (new_admin_key) *new_admin_key = *key;
+    ring = KeyRing::LoadFile(keys_path);
+    if (!ring.ok()) return ring.error();
+  }
+  app->auth_ = std::make_unique<Authenticator>(std::move(*ring));
+  return app;
+}
+
+std::int64_t VigilApp::NowMs() const { return WallClockMs(); }
+
+bool VigilApp::Ready() const {
+  return !shutting_down_.load() && store_->Healthy() && engine_.load() != nullptr;
+}
+
+void VigilApp::FlushAudit() { store_->Flush(); }
+
+Status VigilApp::Reload() {
+  auto engine = DecisionEngine::Load(EngineFiles::Under(ConfigDir()));
+  if (!engine.ok()) {
+    Log(LogLevel::kError, "reload_refused").Str("error", engine.error().ToString());
+    return engine.error();
+  }
+  auto ring = KeyRing::LoadFile(cfg_.data_dir + "/keys.yaml");
+  if (!ring.ok()) {
+    Log(LogLevel::kError, "reload_refused").Str("error", ring.error().ToString());
+    return ring.error();
+  }
+  auto old = engine_.load();
+  std::string fields;
+  JsonWriter w(fields);
+  w.BeginObject().Field("old_policy", old->policy().version()).Field("new_policy", (*engine)->policy().version());
+  w.Key("fusion").BeginObject();
+  for (const auto& m : (*engine)->fusion_models().all()) w.Field(m.name(), m.version());
+  w.EndObject().Key("calibration").BeginObject();
+  for (const auto& c : (*engine)->calibrations().all()) w.Field(c.signal(), c.model_version());
+  w.EndObject().Field("keys", static_cast<std::int64_t>((*ring)->records().size())).EndObject();
+  engine_.store(std::move(*engine));
+  auth_->Reload(std::move(*ring));
+  AppendRequest rec;
+  rec.kind = "reload";
+  rec.time_ms = NowMs();
+  rec.payload = BuildEventPayload("reload", rec.time_ms, fields);
+  store_->Append(std::move(rec), [](AppendResult r) {
+    if (r.status != AppendResult::Status::kOk) Log(LogLevel::kError, "reload_audit_failed").Str("error", r.error);
+  });
+  Log(LogLevel::kInfo, "reloaded").Str("policy_version", engine_.load()->policy().version());
+  return Status::Ok();
+}
+
+HttpResponse VigilApp::Problem(TransportProblem p, unsigned version) {
+  switch (p) {
+    case TransportProblem::kBodyTooLarge:
+      return ProblemResponse({ProblemType::kBodyTooLarge, "the body exceeds " + std::to_string(cfg_.http.max_body_bytes) + " bytes", ""}, version);
+    case TransportProblem::kOverloaded:
+      return ProblemResponse({ProblemType::kOverloaded, "too many requests in flight", ""}, version);
+    case TransportProblem::kMalformed:
+      break;
+  }
+  return ProblemResponse({ProblemType::kMalformedJson, "malformed HTTP request", ""}, version);
+}
+
+bool VigilApp::Authorize(const HttpRequest& req, std::uint8_t scope, Responder& respond, std::string* key_id) {
+  auto it = req.find(http::field::authorization);
+  std::string_view header = it == req.end() ? std::string_view() : std::string_view(it->value().data(), it->value().size());
+  auto check = auth_->Authorize(header, scope, NowMs());
+  switch (check.outcome) {
+    case Authenticator::Outcome::kOk:
+      if (key_id) *key_id = check.key_id;
+      return true;
+    case Authenticator::Outcome::kMissing:
+    case Authenticator::Outcome::kInvalid: {
+      HttpResponse res = ProblemResponse({ProblemType::kUnauthorized, "send Authorization: Bearer <api key>", ""}, req.version());
+      res.set(http::field::www_authenticate, "Bearer");
+      respond(std::move(res));
+      return false;
+    }
+    case Authenticator::Outcome::kForbidden:
+      respond(ProblemResponse({ProblemType::kForbidden, "this key lacks the '" + ScopeNames(scope) + "' scope", ""}, req.version()));
+      return false;
+    case Authenticator::Outcome::kRateLimited:
+      respond(ProblemResponse({ProblemType::kRateLimited, "slow down", ""}, req.version(), {}, check.retry_after_s));
+      return false;
+  }
+  return false;
+}
+
+void VigilApp::Handle(HttpRequest&& req, Responder respond) {
+  std::string_view path = PathOf(req);
+  const auto method = req.method();
+  if (path == "/healthz") {
+    if (method != http::verb::get && method != http::verb::head) return respond(MethodNotAllowed(req.version(), "GET", path));
+    return respond(JsonResponse(http::status::ok, "{\"status\":\"ok\"}", req.version()));
+  }
+  if (path == "/readyz") {
+    if (method != http::verb::get && method != http::verb::head) return respond(MethodNotAllowed(req.version(), "GET", path));
+    std::string body;
+    JsonWriter w(body);
+    bool ready = Ready();
+    w.BeginObject().Field("status", ready ? "ready" : "not ready").Key("checks").BeginObject()
+        .Field("store", store_->Healthy()).Field("engine", engine_.load() != nullptr)
+        .Field("accepting", !shutting_down_.load()).EndObject().EndObject();
+    return respond(JsonResponse(ready ? http::status::ok : http::status::service_unavailable, body, req.version()));
+  }
+  if (path == "/v1/decisions") {
+    if (method != http::verb::post) return respond(MethodNotAllowed(req.version(), "POST", path));
+    return HandleDecision(req, respond);
+  }
+  constexpr std::string_view kDecisionPrefix = "/v1/decisions/";
+  if (path.substr(0, kDecisionPrefix.size()) == kDecisionPrefix && path.size() > kDecisionPrefix.size()) {
+    if (method != http::verb::get) return respond(MethodNotAllowed(req.version(), "GET", path));
+    return HandleGetDecision(path.substr(kDecisionPrefix.size()), req, respond);
+  }
+  if (path == "/v1/admin/reload") {
+    if (method != http::verb::post) return respond(MethodNotAllowed(req.version(), "POST", path));
+    return HandleReload(req, respond);
+  }
+  respond(ProblemResponse({ProblemType::kNotFound, "no route for " + std::string(path.substr(0, 200)), ""}, req.version()));
+}
+
+void VigilApp::HandleReload(HttpRequest& req, Responder& respond) {
+  if (!Authorize(req, kScopeAdmin, respond, nullptr)) return;
+  Status s = Reload();
+  if (!s.ok()) {
+    return respond(ProblemResponse({ProblemType::kInvalidValue, "reload refused: " + s.error().ToString(), ""}, req.version()));
+  }
+  std::string body;
+  JsonWriter w(body);
+  w.BeginObject().Field("status", "reloaded").Field("policy_version", engine_.load()->policy().version()).EndObject();
+  respond(JsonResponse(http::status::ok, body, req.version()));
+}
+
+void VigilApp::HandleGetDecision(std::string_view request_id, HttpRequest& req, Responder& respond) {
+  if (!Authorize(req, kScopeRead, respond, nullptr)) return;
+  auto rec = store_->FindByRequestId(std::string(request_id));
+  if (!rec.ok()) {
+    return respond(ProblemResponse({ProblemType::kInternal, "audit store unavailable", ""}, req.version()));
+  }
+  if (!*rec) {
+    return respond(ProblemResponse({ProblemType::kNotFound, "no decision with this request_id", "request_id"}, req.version()));
+  }
+  const AuditRecord& r = **rec;
+  std::string body;
+  body.reserve(r.payload.size() + r.response.size() + 256);
+  JsonWriter w(body);
+  w.BeginObject().Field("request_id", r.request_id).Field("evidence_id", r.hash)
+      .Field("seq", r.seq).Field("prev", r.prev).Field("time", FormatRfc3339Ms(r.time_ms))
+      .Key("record").Raw(r.payload).Key("response").Raw(r.response.empty() ? "null" : r.response).EndObject();
+  respond(JsonResponse(http::status::ok, std::move(body), req.version()));
+}
+
+void VigilApp::HandleDecision(HttpRequest& req, Responder& respond) {
+  const auto start = std::chrono::steady_clock::now();
+  const unsigned version = req.version();
+  std::string key_id;
+  if (!Authorize(req, kScopeDecide, respond, &key_id)) return;
+  if (!IsJson(req)) {
+    return respond(ProblemResponse({ProblemType::kUnsupportedMediaType, "send Content-Type: application/json", ""}, version));
+  }
+  auto parsed = ParseDecisionRequest(req.body(), cfg_.request);
+  if (!parsed.ok()) return respond(ProblemResponse(parsed.error(), version, "/v1/decisions"));
+  DecisionRequest& dreq = parsed->request;
+  std::string body_sha = Hex(Sha256(req.body()));
+
+  // request_id is an idempotency key: the same id returns the stored decision.
+  auto existing = store_->FindByRequestId(dreq.request_id);
+  if (!existing.ok()) return respond(ProblemResponse({ProblemType::kOverloaded, "audit store unavailable", ""}, version));
+  if (*existing) {
+    if ((*existing)->body_sha256 != body_sha) {
+      return respond(ProblemResponse({ProblemType::kIdempotencyConflict, "request_id was used with a different body", "request_id"}, version));
+    }
+    HttpResponse res = JsonResponse(http::status::ok, (*existing)->response, version);
+    res.set("Idempotent-Replay", "true");
+    return respond(std::move(res));
+  }
+
+  std::int64_t now = NowMs();
+  if (!(cfg_.simulated_clock && parsed->has_timestamp)) dreq.time_ms = static_cast<double>(now);
+  auto engine = engine_.load();
+  auto decision = engine->Decide(dreq);
+  if (!decision.ok()) return respond(ProblemResponse(ProblemFromEngineError(decision.error()), version, "/v1/decisions"));
+  const double decision_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
+
+  AuditContext ctx;
+  ctx.key_id = key_id;
+  ctx.time_ms = static_cast<std::int64_t>(dreq.time_ms);
+  ctx.decision_latency_ms = decision_ms;
+  for (const auto& s : decision->fusion.signals) ctx.calibration_versions.emplace_back(s.name, s.model_version);
+
+  AppendRequest rec;
+  rec.request_id = dreq.request_id;
+  rec.body_sha256 = body_sha;
+  rec.time_ms = ctx.time_ms;
+  rec.payload = BuildDecisionPayload(dreq, *decision, ctx, engine->catalogue(), secret_);
+  DecisionMeta meta;
+  meta.latency_ms = decision_ms;
+  meta.evidence_id = std::string(64, '0');  // filled in by the store once the record is chained
+  rec.response = RenderDecision(dreq, *decision, engine->catalogue(), meta);
+  auto at = rec.response.find(kEvidenceKey);
+  rec.evidence_offset = at == std::string::npos ? std::string::npos : at + kEvidenceKey.size();
+
+  AuditStore* store = store_.get();
+  store_->Append(std::move(rec), [respond = std::move(respond), version, body_sha, request_id = dreq.request_id,
+                                  store](AppendResult r) mutable {
+    switch (r.status) {
+      case AppendResult::Status::kOk:
+        return respond(JsonResponse(http::status::ok, std::move(r.response), version));
+      case AppendResult::Status::kDuplicate: {
+        // A concurrent request with the same id was written first: answer with its decision.
+        auto stored = store->FindByRequestId(request_id);
+        if (stored.ok() && *stored && (*stored)->body_sha256 == body_sha) {
+          HttpResponse res = JsonResponse(http::status::ok, (*stored)->response, version);
+          res.set("Idempotent-Replay", "true");
+          return respond(std::move(res));
+        }
+        return respond(ProblemResponse({ProblemType::kIdempotencyConflict, "request_id was used with a different body", "request_id"}, version));
+      }
+      case AppendResult::Status::kError:
+        Log(LogLevel::kError, "audit_append_failed").Str("error", r.error);
+        return respond(ProblemResponse({ProblemType::kOverloaded, "the decision could not be made durable; retry", ""}, version));
+    }
+  });
+}
+
+}  // namespace vigil

@@ -1,0 +1,60 @@
+// Where audit records live. The embedded default is SQLite in the data directory
+// (SqliteAuditStore); several replicas share PostgreSQL.
+//
+// Append() is asynchronous: one writer thread takes records in arrival order, chains them (assigns
+// seq, prev and hash), commits them in groups, and only then calls each record's `done`. A
+// decision is acknowledged to its client from `done`, so an acknowledged decision is durable.
+// All methods are thread-safe.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+
+#include "audit/audit.h"
+#include "core/result.h"
+
+namespace vigil {
+
+struct AppendRequest {
+  std::string kind = "decision";
+  std::string request_id;   // unique among decisions: a second append with it is a duplicate
+  std::string body_sha256;
+  std::int64_t time_ms = 0;
+  std::string payload;      // canonical JSON
+  // The response body, with the evidence id to be filled in at `evidence_offset` (64 characters
+  // reserved), or npos when the response does not carry one.
+  std::string response;
+  std::size_t evidence_offset = std::string::npos;
+};
+
+struct AppendResult {
+  enum class Status : std::uint8_t { kOk, kDuplicate, kError };
+  Status status = Status::kError;
+  std::int64_t seq = 0;
+  std::string evidence_id;  // the record hash
+  std::string response;     // the stored response, evidence id filled in
+  std::string error;        // kError: what went wrong (for logs, not for clients)
+};
+
+class AuditStore {
+ public:
+  virtual ~AuditStore() = default;
+  // Queues a record; `done` runs on the writer thread once the record is durable (kOk), or when
+  // it cannot be (kDuplicate: the request id is already in the log; kError).
+  virtual void Append(AppendRequest req, std::function<void(AppendResult)> done) = 0;
+  // The decision record with this request id, if any.
+  virtual Result<std::optional<AuditRecord>> FindByRequestId(const std::string& request_id) = 0;
+  // Visits records with seq >= from_seq in order until the visitor returns false.
+  virtual Status ForEach(std::int64_t from_seq, const RecordVisitor& visit) = 0;
+  // The signed head (last seq and hash committed), or nullopt when absent or unreadable.
+  virtual std::optional<ChainHead> SignedHead() = 0;
+  // Blocks until every queued record is committed.
+  virtual void Flush() = 0;
+  // True while the writer commits successfully.
+  virtual bool Healthy() const = 0;
+  virtual std::size_t queue_depth() const = 0;
+};
+
+}  // namespace vigil

@@ -1,0 +1,27 @@
+// The embedded audit store: SQLite in WAL mode in the data directory, written by one writer
+// thread with group commit, read through a small pool of read-only connections.
+//
+// Durability follows `synchronous` (README.md, "Durability"): FULL (the default) survives power
+// loss for every acknowledged decision; NORMAL survives a crash of vigil but may lose the last
+// commits on power loss; OFF may lose them on an operating-system crash too.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "store/audit_store.h"
+
+namespace vigil {
+
+struct SqliteAuditOptions {
+  std::string synchronous = "full";  // off | normal | full | extra
+  std::size_t max_batch = 512;       // records per group commit
+  std::size_t max_queue = 100000;    // appends beyond this are refused (kError)
+  std::string head_secret;           // MAC key for the signed head (the server secret)
+};
+
+// Opens (creating if needed) DIR/audit.db and DIR/audit.head and starts the writer thread.
+Result<std::unique_ptr<AuditStore>> OpenSqliteAuditStore(const std::string& dir,
+                                                         const SqliteAuditOptions& options);
+
+}  // namespace vigil

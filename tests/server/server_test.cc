@@ -1,0 +1,268 @@
+// The HTTP API against the real binary: the happy path, idempotency, the whole bad-input table
+// (each answer checked, the audit log checked unchanged), readiness and reload.
+#include <gtest/gtest.h>
+
+#include <ostream>
+#include <nlohmann/json.hpp>
+
+#include <thread>
+
+#include "support/audit_db.h"
+#include "support/server_harness.h"
+
+namespace vigil {
+namespace {
+
+using testing::AuditCount;
+using testing::ServerProcess;
+
+constexpr const char* kTxn = R"({"request_id":"%s","flow_type":"transaction_approval",
+  "context":{"platform":"web","browser_family":"chrome","account_id":"acct_1","amount":1000,"account_age_days":1},
+  "signals":{"fraud_model":0.45,"device_risk":0.4,"behaviour":0.2}})";
+
+std::string Txn(const std::string& id) {
+  std::string s = kTxn;
+  return s.replace(s.find("%s"), 2, id);
+}
+
+class ServerTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    server_ = new ServerProcess();
+    ASSERT_TRUE(server_->Start({"log_level: warn\nhttp: {max_body_bytes: 65536, read_timeout_ms: 400}\n", {}, ""}))
+        << server_->error();
+    ASSERT_FALSE(server_->admin_key().empty());
+    read_key_ = server_->AddKey("--scope read");
+    slow_key_ = server_->AddKey("--scope decide", 0.001, 1);
+    server_->Signal(SIGHUP);  // load the new keys
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  }
+  static void TearDownTestSuite() {
+    EXPECT_EQ(server_->Terminate(), 0);
+    delete server_;
+  }
+  HttpClient Client() { return HttpClient("127.0.0.1", server_->port()); }
+  static ServerProcess* server_;
+  static std::string read_key_, slow_key_;
+};
+ServerProcess* ServerTest::server_ = nullptr;
+std::string ServerTest::read_key_, ServerTest::slow_key_;
+
+TEST_F(ServerTest, HealthAndReadiness) {
+  auto c = Client();
+  auto h = c.Get("/healthz");
+  ASSERT_TRUE(h.ok());
+  EXPECT_EQ(h->status, 200);
+  auto r = c.Get("/readyz");
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->status, 200);
+  EXPECT_EQ(nlohmann::json::parse(r->body)["checks"]["store"], true);
+}
+
+TEST_F(ServerTest, DecisionIsAuditedAndReadable) {
+  auto c = Client();
+  std::int64_t before = AuditCount(server_->data_dir());
+  auto r = c.PostJson("/v1/decisions", Txn("srv_happy_1"), server_->admin_key());
+  ASSERT_TRUE(r.ok());
+  ASSERT_EQ(r->status, 200) << r->body;
+  auto j = nlohmann::json::parse(r->body);
+  EXPECT_EQ(j["decision"], "challenge");
+  EXPECT_EQ(j["decision_band"], "uncertain");
+  std::string evidence = j["evidence_id"];
+  EXPECT_EQ(evidence.size(), 64u);
+  EXPECT_NE(evidence, std::string(64, '0'));
+  EXPECT_EQ(AuditCount(server_->data_dir()), before + 1);
+
+  auto g = c.Get("/v1/decisions/srv_happy_1", {{"Authorization", "Bearer " + read_key_}});
+  ASSERT_TRUE(g.ok());
+  ASSERT_EQ(g->status, 200) << g->body;
+  auto gj = nlohmann::json::parse(g->body);
+  EXPECT_EQ(gj["evidence_id"], evidence);
+  EXPECT_EQ(gj["record"]["decision"]["outcome_name"], "challenge");
+  EXPECT_EQ(gj["response"]["evidence_id"], evidence);
+  EXPECT_TRUE(gj["record"]["request"]["context"]["account_id"].get<std::string>().rfind("ps_", 0) == 0)
+      << "subject ids are stored as pseudonyms";
+  EXPECT_EQ(gj["record"]["request"]["signals"]["behaviour"], 0.2);
+
+  auto missing = c.Get("/v1/decisions/never_seen", {{"Authorization", "Bearer " + read_key_}});
+  ASSERT_TRUE(missing.ok());
+  EXPECT_EQ(missing->status, 404);
+}
+
+TEST_F(ServerTest, RequestIdIsAnIdempotencyKey) {
+  auto c = Client();
+  auto first = c.PostJson("/v1/decisions", Txn("srv_idem_1"), server_->admin_key());
+  ASSERT_TRUE(first.ok());
+  ASSERT_EQ(first->status, 200);
+  std::int64_t after_first = AuditCount(server_->data_dir());
+  auto again = c.PostJson("/v1/decisions", Txn("srv_idem_1"), server_->admin_key());
+  ASSERT_TRUE(again.ok());
+  EXPECT_EQ(again->status, 200);
+  EXPECT_EQ(again->body, first->body) << "the stored decision, not a second evaluation";
+  EXPECT_EQ(again->Header("idempotent-replay"), "true");
+  std::string other = Txn("srv_idem_1");
+  other.replace(other.find("0.45"), 4, "0.95");
+  auto conflict = c.PostJson("/v1/decisions", other, server_->admin_key());
+  ASSERT_TRUE(conflict.ok());
+  EXPECT_EQ(conflict->status, 409);
+  EXPECT_EQ(nlohmann::json::parse(conflict->body)["type"], "urn:vigil:problem:idempotency-conflict");
+  EXPECT_EQ(AuditCount(server_->data_dir()), after_first);
+}
+
+TEST_F(ServerTest, ConcurrentDuplicatesGetOneDecision) {
+  std::vector<std::thread> threads;
+  std::vector<std::string> bodies(8);
+  for (int i = 0; i < 8; ++i) {
+    threads.emplace_back([&, i] {
+      HttpClient c("127.0.0.1", server_->port());
+      auto r = c.PostJson("/v1/decisions", Txn("srv_race_1"), server_->admin_key());
+      if (r.ok() && r->status == 200) bodies[static_cast<std::size_t>(i)] = r->body;
+    });
+  }
+  for (auto& t : threads) t.join();
+  for (const auto& b : bodies) EXPECT_EQ(b, bodies[0]);
+  EXPECT_FALSE(bodies[0].empty());
+}
+
+struct Bad {
+  const char* name;
+  std::string method;
+  std::string target;
+  std::string body;
+  std::string content_type;
+  int key;  // 0 none, 1 admin, 2 read-only, 3 garbage
+  int status;
+  const char* type;
+};
+void PrintTo(const Bad& v, std::ostream* os) { *os << v.name; }
+
+class BadInput : public ServerTest, public ::testing::WithParamInterface<Bad> {};
+
+TEST_P(BadInput, ClearProblemAndNothingWritten) {
+  const Bad& b = GetParam();
+  auto c = Client();
+  std::int64_t before = AuditCount(server_->data_dir());
+  std::vector<std::pair<std::string, std::string>> h;
+  if (!b.content_type.empty()) h.emplace_back("Content-Type", b.content_type);
+  if (b.key == 1) h.emplace_back("Authorization", "Bearer " + server_->admin_key());
+  if (b.key == 2) h.emplace_back("Authorization", "Bearer " + read_key_);
+  if (b.key == 3) h.emplace_back("Authorization", "Bearer vgl_00000000_notakeynotakeynotakeynotakeynotakeynotakey1");
+  auto r = c.Request(b.method, b.target, b.body, h);
+  ASSERT_TRUE(r.ok()) << r.error().ToString();
+  EXPECT_EQ(r->status, b.status) << r->body;
+  EXPECT_EQ(r->Header("content-type"), "application/problem+json");
+  auto j = nlohmann::json::parse(r->body);
+  EXPECT_EQ(j["type"], std::string("urn:vigil:problem:") + b.type);
+  EXPECT_EQ(j["status"], b.status);
+  EXPECT_TRUE(j.contains("title"));
+  if (b.status == 401) {
+    EXPECT_EQ(r->Header("www-authenticate"), "Bearer");
+  }
+  if (b.status == 405) {
+    EXPECT_FALSE(r->Header("allow").empty());
+  }
+  EXPECT_EQ(AuditCount(server_->data_dir()), before) << "a rejected request writes nothing";
+}
+
+const std::string kJson = "application/json";
+
+INSTANTIATE_TEST_SUITE_P(
+    Table, BadInput,
+    ::testing::Values(
+        Bad{"malformed_json", "POST", "/v1/decisions", "{\"request_id\": ", kJson, 1, 400, "malformed-json"},
+        Bad{"nan", "POST", "/v1/decisions", R"({"request_id":"b1","flow_type":"login","signals":{"passive":NaN}})", kJson, 1, 400, "malformed-json"},
+        Bad{"infinite", "POST", "/v1/decisions", R"({"request_id":"b1","flow_type":"login","signals":{"passive":1e999}})", kJson, 1, 422, "invalid-number"},
+        Bad{"wrong_type", "POST", "/v1/decisions", R"({"request_id":"b1","flow_type":"login","signals":{"passive":"high"}})", kJson, 1, 422, "wrong-type"},
+        Bad{"missing_field", "POST", "/v1/decisions", R"({"request_id":"b1"})", kJson, 1, 422, "missing-field"},
+        Bad{"unknown_flow", "POST", "/v1/decisions", R"({"request_id":"b1","flow_type":"mortgage"})", kJson, 1, 422, "unknown-flow"},
+        Bad{"unknown_signal", "POST", "/v1/decisions", R"({"request_id":"b1","flow_type":"login","signals":{"mystery":0.5}})", kJson, 1, 422, "unknown-signal"},
+        Bad{"unknown_field", "POST", "/v1/decisions", R"({"request_id":"b1","flow_type":"login","extra":1})", kJson, 1, 422, "unknown-field"},
+        Bad{"body_too_large", "POST", "/v1/decisions", std::string(70000, ' '), kJson, 1, 413, "body-too-large"},
+        Bad{"wrong_content_type", "POST", "/v1/decisions", Txn("b2"), "text/plain", 1, 415, "unsupported-media-type"},
+        Bad{"unknown_route", "GET", "/v1/nothing", "", "", 1, 404, "not-found"},
+        Bad{"wrong_method", "DELETE", "/v1/decisions", "", "", 1, 405, "method-not-allowed"},
+        Bad{"no_key", "POST", "/v1/decisions", Txn("b3"), kJson, 0, 401, "unauthorized"},
+        Bad{"bad_key", "POST", "/v1/decisions", Txn("b3"), kJson, 3, 401, "unauthorized"},
+        Bad{"wrong_scope", "POST", "/v1/decisions", Txn("b3"), kJson, 2, 403, "forbidden"}),
+    [](const auto& param_info) { return vigil::testing::ParamName(param_info.param); });
+
+TEST_F(ServerTest, RateLimitedWithRetryAfter) {
+  auto c = Client();
+  std::int64_t before = AuditCount(server_->data_dir());
+  auto first = c.PostJson("/v1/decisions", Txn("srv_rate_1"), slow_key_);
+  ASSERT_TRUE(first.ok());
+  EXPECT_EQ(first->status, 200) << first->body;  // the bucket holds one token
+  auto second = c.PostJson("/v1/decisions", Txn("srv_rate_2"), slow_key_);
+  ASSERT_TRUE(second.ok());
+  EXPECT_EQ(second->status, 429);
+  EXPECT_EQ(nlohmann::json::parse(second->body)["type"], "urn:vigil:problem:rate-limited");
+  EXPECT_GE(std::atoi(second->Header("retry-after").c_str()), 1);
+  EXPECT_EQ(AuditCount(server_->data_dir()), before + 1);
+}
+
+TEST_F(ServerTest, SlowRequestIsCutOffAtTheReadTimeout) {
+  auto c = Client();
+  // Headers promise a body that never comes; read_timeout_ms is 400: the server closes.
+  auto start = std::chrono::steady_clock::now();
+  auto r = c.Raw("POST /v1/decisions HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{\"a\":");
+  double waited = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  EXPECT_FALSE(r.ok()) << "no response to a request that never finished";
+  EXPECT_GE(waited, 0.35);
+  EXPECT_LT(waited, 5.0);
+}
+
+TEST_F(ServerTest, MalformedHttpIsRejected) {
+  auto c = Client();
+  auto r = c.Raw("NOT-HTTP\r\n\r\n");
+  ASSERT_TRUE(r.ok()) << r.error().ToString();
+  EXPECT_EQ(r->status, 400);
+}
+
+TEST_F(ServerTest, ReloadRefusesABadPolicyAndKeepsServing) {
+  auto c = Client();
+  auto ok = c.Request("POST", "/v1/admin/reload", "", {{"Authorization", "Bearer " + server_->admin_key()}});
+  ASSERT_TRUE(ok.ok());
+  EXPECT_EQ(ok->status, 200) << ok->body;
+  auto forbidden = c.Request("POST", "/v1/admin/reload", "", {{"Authorization", "Bearer " + read_key_}});
+  ASSERT_TRUE(forbidden.ok());
+  EXPECT_EQ(forbidden->status, 403);
+}
+
+TEST(ServerOverload, AnswersServiceUnavailableBeyondTheInFlightBound) {
+  ServerProcess s;
+  ASSERT_TRUE(s.Start({"log_level: warn\nhttp: {max_in_flight: 1}\n", {}, ""})) << s.error();
+  std::atomic<int> ok{0}, overloaded{0}, other{0};
+  std::atomic<bool> retry_after_ok{true};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 16; ++t) {
+    threads.emplace_back([&, t] {
+      HttpClient c("127.0.0.1", s.port());
+      for (int i = 0; i < 20; ++i) {
+        auto r = c.PostJson("/v1/decisions", Txn("ovl_" + std::to_string(t) + "_" + std::to_string(i)), s.admin_key());
+        if (!r.ok()) {
+          ++other;
+        } else if (r->status == 200) {
+          ++ok;
+        } else if (r->status == 503) {
+          ++overloaded;
+          if (r->Header("retry-after").empty() ||
+              nlohmann::json::parse(r->body)["type"] != "urn:vigil:problem:overloaded") {
+            retry_after_ok = false;
+          }
+        } else {
+          ++other;
+        }
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  EXPECT_GT(overloaded.load(), 0);
+  EXPECT_GT(ok.load(), 0);
+  EXPECT_EQ(other.load(), 0);
+  EXPECT_TRUE(retry_after_ok.load());
+  EXPECT_EQ(s.Terminate(), 0);
+  EXPECT_EQ(AuditCount(s.data_dir()), ok.load()) << "every 200 is in the log, no 503 is";
+}
+
+}  // namespace
+}  // namespace vigil
