@@ -11,7 +11,7 @@ PACKAGES=(
   libssl-dev libsqlite3-dev sqlite3 libcli11-dev
   # tests and tools
   libgtest-dev libgmock-dev libbenchmark-dev python3 python3-numpy python3-sklearn python3-scipy python3-jsonschema python3-yaml
-  curl wrk clang libclang-rt-14-dev
+  curl wrk clang libclang-rt-14-dev ccache
 )
 
 missing=()

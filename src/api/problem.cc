@@ -23,6 +23,16 @@ std::string_view ProblemTitle(ProblemType t) { return kProblems[static_cast<std:
 int ProblemStatus(ProblemType t) { return kProblems[static_cast<std::size_t>(t)].status; }
 std::string ProblemTypeUri(ProblemType t) { return "urn:vigil:problem:" + std::string(ProblemSlug(t)); }
 
+bool ProblemTypeFromSlug(std::string_view slug, ProblemType* out) {
+  for (std::size_t i = 0; i < std::size(kProblems); ++i) {
+    if (kProblems[i].slug == slug) {
+      *out = static_cast<ProblemType>(i);
+      return true;
+    }
+  }
+  return false;
+}
+
 std::string RenderProblem(const Problem& p, std::string_view instance) {
   std::string out;
   JsonWriter w(out);

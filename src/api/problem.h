@@ -41,6 +41,8 @@ std::string_view ProblemTitle(ProblemType t);
 int ProblemStatus(ProblemType t);
 // "urn:vigil:problem:<slug>"
 std::string ProblemTypeUri(ProblemType t);
+// The type named by a slug; false when there is none.
+bool ProblemTypeFromSlug(std::string_view slug, ProblemType* out);
 
 struct Problem {
   ProblemType type = ProblemType::kInternal;

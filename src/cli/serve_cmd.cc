@@ -90,6 +90,7 @@ int Serve(ServerConfig cfg) {
   ioc.run();
   for (auto& t : pool) t.join();
   (*app)->FlushAudit();
+  (*app)->StopModules();
   Log(LogLevel::kInfo, "stopped").Bool("clean", clean);
   return 0;
 }

@@ -87,13 +87,35 @@ Result<std::unique_ptr<VigilApp>> VigilApp::Create(const ServerConfig& cfg, std:
     if (!ring.ok()) return ring.error();
   }
   app->auth_ = std::make_unique<Authenticator>(std::move(*ring));
+
+  ModuleContext ctx;
+  ctx.config = &app->cfg_;
+  ctx.config_dir = app->ConfigDir();
+  ctx.data_dir = cfg.data_dir;
+  ctx.secret = app->secret_;
+  ctx.store = app->store_.get();
+  VigilApp* self = app.get();
+  ctx.engine = [self] { return self->engine_.load(); };
+  ctx.now_ms = [self] { return self->NowMs(); };
+  auto modules = BuildModules(ctx);
+  if (!modules.ok()) return modules.error();
+  app->modules_ = std::move(*modules);
+  for (auto& m : app->modules_) m->AddRoutes(app->routes_);
   return app;
 }
 
 std::int64_t VigilApp::NowMs() const { return WallClockMs(); }
 
 bool VigilApp::Ready() const {
-  return !shutting_down_.load() && store_->Healthy() && engine_.load() != nullptr;
+  if (shutting_down_.load() || !store_->Healthy() || engine_.load() == nullptr) return false;
+  for (const auto& m : modules_) {
+    if (!m->Ready(nullptr)) return false;
+  }
+  return true;
+}
+
+void VigilApp::StopModules() {
+  for (auto& m : modules_) m->Stop();
 }
 
 void VigilApp::FlushAudit() { store_->Flush(); }
@@ -108,6 +130,12 @@ Status VigilApp::Reload() {
   if (!ring.ok()) {
     Log(LogLevel::kError, "reload_refused").Str("error", ring.error().ToString());
     return ring.error();
+  }
+  for (auto& m : modules_) {
+    if (Status st = m->Reload(); !st.ok()) {
+      Log(LogLevel::kError, "reload_refused").Str("module", m->name()).Str("error", st.error().ToString());
+      return st;
+    }
   }
   auto old = engine_.load();
   std::string fields;
@@ -168,9 +196,26 @@ bool VigilApp::Authorize(const HttpRequest& req, std::uint8_t scope, Responder& 
   return false;
 }
 
-void VigilApp::Handle(HttpRequest&& req, Responder respond) {
+void VigilApp::Handle(HttpRequest&& req, Responder respond_raw) {
   std::string_view path = PathOf(req);
   const auto method = req.method();
+  // Every problem answered is shown to the modules (metrics count them by type and route).
+  Responder respond = [this, route = std::string(path.substr(0, 64)), r = std::move(respond_raw)](HttpResponse&& res) {
+    if (res.result_int() >= 400 && !modules_.empty()) {
+      constexpr std::string_view kUrn = "urn:vigil:problem:";
+      std::string_view body = res.body();
+      auto at = body.find(kUrn);
+      if (at != std::string_view::npos) {
+        auto start = at + kUrn.size();
+        auto end = body.find('"', start);
+        ProblemType type;
+        if (end != std::string_view::npos && ProblemTypeFromSlug(body.substr(start, end - start), &type)) {
+          for (auto& m : modules_) m->OnProblem(type, route);
+        }
+      }
+    }
+    r(std::move(res));
+  };
   if (path == "/healthz") {
     if (method != http::verb::get && method != http::verb::head) return respond(MethodNotAllowed(req.version(), "GET", path));
     return respond(JsonResponse(http::status::ok, "{\"status\":\"ok\"}", req.version()));
@@ -198,7 +243,27 @@ void VigilApp::Handle(HttpRequest&& req, Responder respond) {
     if (method != http::verb::post) return respond(MethodNotAllowed(req.version(), "POST", path));
     return HandleReload(req, respond);
   }
+  if (HandleModuleRoute(req, path, respond)) return;
   respond(ProblemResponse({ProblemType::kNotFound, "no route for " + std::string(path.substr(0, 200)), ""}, req.version()));
+}
+
+bool VigilApp::HandleModuleRoute(HttpRequest& req, std::string_view path, Responder& respond) {
+  std::string allow;
+  for (const Route& r : routes_) {
+    bool match = r.prefix ? (path.size() > r.path.size() && path.substr(0, r.path.size()) == r.path) : path == r.path;
+    if (!match) continue;
+    if (r.method != req.method()) {
+      if (!allow.empty()) allow += ", ";
+      allow += std::string(http::to_string(r.method));
+      continue;
+    }
+    if (r.scope != 0 && !Authorize(req, r.scope, respond, nullptr)) return true;
+    r.handler(req, r.prefix ? path.substr(r.path.size()) : std::string_view(), respond);
+    return true;
+  }
+  if (allow.empty()) return false;
+  respond(MethodNotAllowed(req.version(), allow, path));
+  return true;
 }
 
 void VigilApp::HandleReload(HttpRequest& req, Responder& respond) {
@@ -260,9 +325,28 @@ void VigilApp::HandleDecision(HttpRequest& req, Responder& respond) {
   std::int64_t now = NowMs();
   if (!(cfg_.simulated_clock && parsed->has_timestamp)) dreq.time_ms = static_cast<double>(now);
   auto engine = engine_.load();
+  // The flow's kind tells the modules which analysis applies; an unknown flow is the engine's
+  // problem to report, so modules see it as a liveness flow and the engine refuses it.
+  auto input = std::make_shared<DecisionInput>();
+  input->body = req.body();
+  input->key_id = key_id;
+  input->parsed = &*parsed;
+  if (const FlowPolicy* flow = engine->policy().FindFlow(dreq.flow_type)) input->kind = flow->kind;
+  input->scratch.resize(modules_.size());
+  for (auto& m : modules_) {
+    const auto t0 = std::chrono::steady_clock::now();
+    if (auto problem = m->Analyze(*input)) return respond(ProblemResponse(*problem, version, "/v1/decisions"));
+    input->timings.push_back({std::string(m->name()),
+                              std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count()});
+  }
+  const auto t_engine = std::chrono::steady_clock::now();
   auto decision = engine->Decide(dreq);
   if (!decision.ok()) return respond(ProblemResponse(ProblemFromEngineError(decision.error()), version, "/v1/decisions"));
-  const double decision_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
+  DecisionMeta meta;
+  for (auto& m : modules_) m->Finish(*input, *decision, meta);
+  const auto t_done = std::chrono::steady_clock::now();
+  input->timings.push_back({"engine", std::chrono::duration<double, std::milli>(t_done - t_engine).count()});
+  const double decision_ms = std::chrono::duration<double, std::milli>(t_done - start).count();
 
   AuditContext ctx;
   ctx.key_id = key_id;
@@ -275,7 +359,6 @@ void VigilApp::HandleDecision(HttpRequest& req, Responder& respond) {
   rec.body_sha256 = body_sha;
   rec.time_ms = ctx.time_ms;
   rec.payload = BuildDecisionPayload(dreq, *decision, ctx, engine->catalogue(), secret_);
-  DecisionMeta meta;
   meta.latency_ms = decision_ms;
   meta.evidence_id = std::string(64, '0');  // filled in by the store once the record is chained
   rec.response = RenderDecision(dreq, *decision, engine->catalogue(), meta);
@@ -283,11 +366,24 @@ void VigilApp::HandleDecision(HttpRequest& req, Responder& respond) {
   rec.evidence_offset = at == std::string::npos ? std::string::npos : at + kEvidenceKey.size();
 
   AuditStore* store = store_.get();
-  store_->Append(std::move(rec), [respond = std::move(respond), version, body_sha, request_id = dreq.request_id,
-                                  store](AppendResult r) mutable {
+  auto decided = std::make_shared<Decision>(std::move(*decision));
+  auto owned = std::make_shared<ParsedDecisionRequest>(std::move(*parsed));
+  input->parsed = owned.get();
+  input->body = {};  // the HTTP request does not outlive this call
+  store_->Append(std::move(rec), [this, respond = std::move(respond), version, body_sha, request_id = owned->request.request_id,
+                                  store, start, decided, owned, input, key = std::move(key_id)](AppendResult r) mutable {
     switch (r.status) {
-      case AppendResult::Status::kOk:
-        return respond(JsonResponse(http::status::ok, std::move(r.response), version));
+      case AppendResult::Status::kOk: {
+        std::string evidence = r.evidence_id;
+        respond(JsonResponse(http::status::ok, std::move(r.response), version));
+        if (modules_.empty()) return;
+        const double total_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
+        input->timings.push_back({"total", total_ms});
+        DecisionEvent ev{owned->request, *decided, evidence, key, input->timings, total_ms,
+                         static_cast<std::int64_t>(owned->request.time_ms)};
+        for (auto& m : modules_) m->OnDecided(ev);
+        return;
+      }
       case AppendResult::Status::kDuplicate: {
         // A concurrent request with the same id was written first: answer with its decision.
         auto stored = store->FindByRequestId(request_id);

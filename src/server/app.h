@@ -12,6 +12,7 @@
 #include "pipeline/engine.h"
 #include "server/config.h"
 #include "server/http_server.h"
+#include "server/module.h"
 #include "store/audit_store.h"
 
 namespace vigil {
@@ -38,6 +39,8 @@ class VigilApp : public HttpHandler {
   void FlushAudit();
 
   std::shared_ptr<const DecisionEngine> engine() const { return engine_.load(); }
+  // Stops the modules (flushes their files and threads); call after the HTTP server has drained.
+  void StopModules();
 
  private:
   explicit VigilApp(ServerConfig cfg);
@@ -46,6 +49,8 @@ class VigilApp : public HttpHandler {
   void HandleDecision(HttpRequest& req, Responder& respond);
   void HandleGetDecision(std::string_view request_id, HttpRequest& req, Responder& respond);
   void HandleReload(HttpRequest& req, Responder& respond);
+  // Module routes: true when one matched the path (and answered).
+  bool HandleModuleRoute(HttpRequest& req, std::string_view path, Responder& respond);
   // Checks the key and scope; on failure responds and returns false.
   bool Authorize(const HttpRequest& req, std::uint8_t scope, Responder& respond, std::string* key_id);
   std::int64_t NowMs() const;
@@ -56,6 +61,8 @@ class VigilApp : public HttpHandler {
   std::unique_ptr<Authenticator> auth_;
   std::atomic<std::shared_ptr<const DecisionEngine>> engine_;
   std::atomic<bool> shutting_down_{false};
+  std::vector<std::unique_ptr<ServerModule>> modules_;
+  std::vector<Route> routes_;
 };
 
 }  // namespace vigil
