@@ -17,7 +17,8 @@ namespace vigil {
   X(kUnknownField, "unknown-field", 422, "The request has a field vigil does not know") \
   X(kUnknownFlow, "unknown-flow", 422, "The flow type is not in the policy")          \
   X(kUnknownSignal, "unknown-signal", 422, "A signal has no calibration")             \
-  X(kInvalidMedia, "invalid-media", 422, "Media could not be decoded or is out of bounds") \
+  X(kInvalidMedia, "invalid-media", 422, "Media is corrupt or not a JPEG or PNG image") \
+  X(kMediaOutOfBounds, "media-out-of-bounds", 422, "Media exceeds the frame, size or pixel limits") \
   X(kBodyTooLarge, "body-too-large", 413, "Request body too large")                   \
   X(kUnsupportedMediaType, "unsupported-media-type", 415, "Content-Type must be application/json") \
   X(kNotFound, "not-found", 404, "No such resource")                                  \

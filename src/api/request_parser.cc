@@ -206,6 +206,10 @@ Result<ParsedDecisionRequest, Problem> ParseDecisionRequest(std::string_view bod
         if (v.type() != element_type::BOOL) return WrongType(f, "a boolean", v.type());
         r.security.SetBool(name, v.get_bool().value_unsafe());
       }
+    } else if (key == "media") {
+      // Liveness frames and capture metadata: the liveness module parses, bounds and decodes
+      // them (src/media); here only the shape is checked.
+      if (t != element_type::OBJECT) return WrongType(field, "an object", t);
     } else {
       return Fail(ProblemType::kUnknownField, "unknown field '" + field + "'", field);
     }

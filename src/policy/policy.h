@@ -25,6 +25,8 @@
 #include <string_view>
 #include <vector>
 
+#include <yaml-cpp/yaml.h>
+
 #include "core/decision.h"
 #include "core/result.h"
 #include "policy/expr.h"
@@ -82,6 +84,24 @@ struct FactRef {
   ReasonCode reason{};
 };
 
+// The quality gate's thresholds for a liveness flow (the flow's `quality:` block). A frame that
+// breaks one raises the matching reason (NO_FACE, BLURRY, ...), which retry_on turns into a
+// retry with guidance. Scores are in [0, 1]; see docs/liveness.md for how each is measured.
+struct QualityPolicy {
+  double min_face_size = 0.20;     // FACE_TOO_SMALL: face box width / image width below this
+  double max_center_offset = 0.30; // FACE_OFF_CENTER: face centre's offset, in half-image units
+  double max_blur_score = 0.60;    // BLURRY: blur_score (1 = no detail on the face) above this
+  double min_brightness = 0.25;    // TOO_DARK: mean luma of the face / 255 below this
+  double max_brightness = 0.85;    // TOO_BRIGHT: above this
+  double max_backlight = 0.25;     // BACKLIT: (surround luma - face luma) / 255 above this
+  int min_resolution = 240;        // LOW_RESOLUTION: the image's short side below this (pixels)
+  int max_faces = 1;               // MULTIPLE_FACES: more faces than this in any frame
+};
+
+class YamlReader;
+// Reads a flow's `quality:` block into `q` (unset keys keep their defaults); errors go to `r`.
+void ReadQualityPolicy(YamlReader& r, const YAML::Node& node, const std::string& path, QualityPolicy& q);
+
 struct FlowPolicy {
   std::string flow_type;
   FlowKind kind = FlowKind::kLiveness;
@@ -96,6 +116,7 @@ struct FlowPolicy {
   std::vector<ReasonCode> retry_on;
   std::array<ReasonCode, 3> band_reasons{};  // pass, uncertain, fail band reasons
   int session_ttl_seconds = 180;             // liveness sessions expire after this long
+  QualityPolicy quality;                     // liveness: the quality gate's thresholds
   std::vector<HardRule> hard_rules;
   std::vector<Segment> segments;
   std::vector<ReviewRule> review;

@@ -118,7 +118,7 @@ class PolicyLoader {
     }
     r_.OnlyKeys(n, path, {"kind", "outcomes", "fusion", "thresholds", "uncertain", "max_attempts",
                           "last_attempt", "retry_on", "missing_score", "band_reasons",
-                          "session_ttl_seconds", "hard_rules", "segments", "review"});
+                          "session_ttl_seconds", "quality", "hard_rules", "segments", "review"});
     auto kind = r_.String(n, "kind", path, true);
     if (!kind) return false;
     if (*kind == "liveness") {
@@ -193,6 +193,7 @@ class PolicyLoader {
         f.session_ttl_seconds = static_cast<int>(*ttl);
       }
     }
+    if (const YAML::Node q = n["quality"]; q.IsDefined()) ReadQualityPolicy(r_, q, path + ".quality", f.quality);
 
     FlowResolver resolver(f, cat_);
     ForEachRule(n, "hard_rules", path, [&](const YAML::Node& rn, const std::string& rp) {

@@ -50,6 +50,9 @@ struct DecisionInput {
   FlowKind kind = FlowKind::kLiveness;
   std::vector<StageTiming> timings;
   std::vector<std::shared_ptr<void>> scratch;
+  // The session's challenge steps ("turn_left", ...), set by the session module once the token
+  // checks; the liveness module verifies them from the frames. Empty: no challenge to verify.
+  std::vector<std::string> challenge_steps;
 };
 
 // A durable decision, as the observers see it.

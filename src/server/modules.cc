@@ -1,12 +1,13 @@
 // The server's modules in request-path order (see server/module.h). Each component that joins the
 // server adds its line here.
+#include "liveness/liveness_module.h"
 #include "server/module.h"
 
 namespace vigil {
 
 Result<std::vector<std::unique_ptr<ServerModule>>> BuildModules(const ModuleContext& ctx) {
-  (void)ctx;
   std::vector<std::unique_ptr<ServerModule>> modules;
+  if (auto m = liveness::LivenessModule::Create(ctx); m.ok()) modules.push_back(std::move(*m)); else return m.error();
   return modules;
 }
 

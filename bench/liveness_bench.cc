@@ -1,0 +1,90 @@
+// The quality gate per frame: one 640x480 JPEG (the astronaut portrait from python3-skimage)
+// through decode, face detection, quality measures and cues (perceptual hash, moire), on one core.
+// BlazeFace and the Haar fallback. Figures: bench/RESULTS.md (bench/liveness_bench.sh runs this
+// and the same steps in Python with python3-opencv, side by side).
+#include <benchmark/benchmark.h>
+
+#include <filesystem>
+
+#include <opencv2/core/utility.hpp>
+#include <opencv2/imgcodecs.hpp>
+#include <opencv2/imgproc.hpp>
+
+#include "liveness/cues.h"
+#include "quality/quality.h"
+
+namespace {
+
+const std::string kAstronaut = "/usr/lib/python3/dist-packages/skimage/data/astronaut.png";
+const std::string kBlazeFace = std::string(VIGIL_SOURCE_DIR) +
+                               "/third_party/npm/blazeface/face_detection_front_128x128_barracuda.onnx";
+
+std::vector<uchar> FrameJpeg() {
+  cv::Mat a = cv::imread(kAstronaut, cv::IMREAD_COLOR), p;
+  cv::resize(a(cv::Rect(83, 13, 280, 210)), p, cv::Size(640, 480), 0, 0, cv::INTER_CUBIC);
+  std::vector<uchar> buf;
+  cv::imencode(".jpg", p, buf, {cv::IMWRITE_JPEG_QUALITY, 90});
+  return buf;
+}
+
+void Gate(benchmark::State& state, bool blazeface) {
+  cv::setNumThreads(1);
+  vigil::quality::DetectorOptions opt;
+  if (blazeface) {
+    if (!std::filesystem::exists(kBlazeFace)) {
+      state.SkipWithError("BlazeFace model absent: run scripts/install-deps.sh");
+      return;
+    }
+    opt.blazeface_path = kBlazeFace;
+  }
+  auto factory = vigil::quality::FaceDetectorFactory::Create(opt);
+  if (!factory.ok()) {
+    state.SkipWithError(factory.error().message.c_str());
+    return;
+  }
+  auto detector = (*factory)->NewDetector();
+  const std::vector<uchar> jpeg = FrameJpeg();
+  const vigil::QualityPolicy policy;
+  for (auto _ : state) {
+    cv::Mat img = cv::imdecode(jpeg, cv::IMREAD_COLOR);
+    auto faces = detector->Detect(img);
+    auto q = vigil::quality::AssessFrame(img, faces, policy);
+    auto h = vigil::liveness::PerceptualHash(img);
+    auto m = vigil::liveness::MoireScore(img, q.face_count ? q.face.box : cv::Rect2f());
+    benchmark::DoNotOptimize(q);
+    benchmark::DoNotOptimize(h);
+    benchmark::DoNotOptimize(m);
+  }
+}
+
+void Stage(benchmark::State& state, int stage) {
+  cv::setNumThreads(1);
+  vigil::quality::DetectorOptions opt;
+  opt.blazeface_path = std::filesystem::exists(kBlazeFace) ? kBlazeFace : "";
+  auto factory = vigil::quality::FaceDetectorFactory::Create(opt);
+  auto detector = (*factory)->NewDetector();
+  const std::vector<uchar> jpeg = FrameJpeg();
+  cv::Mat img = cv::imdecode(jpeg, cv::IMREAD_COLOR);
+  auto faces = detector->Detect(img);
+  for (auto _ : state) {
+    switch (stage) {
+      case 0: benchmark::DoNotOptimize(cv::imdecode(jpeg, cv::IMREAD_COLOR)); break;
+      case 1: benchmark::DoNotOptimize(detector->Detect(img)); break;
+      case 2: benchmark::DoNotOptimize(vigil::quality::AssessFrame(img, faces, vigil::QualityPolicy{})); break;
+      case 3:
+        benchmark::DoNotOptimize(vigil::liveness::MoireScore(img, faces.empty() ? cv::Rect2f() : faces[0].box));
+        break;
+    }
+  }
+}
+
+BENCHMARK_CAPTURE(Gate, blazeface, true)->Unit(benchmark::kMillisecond);
+BENCHMARK_CAPTURE(Gate, haar, false)->Unit(benchmark::kMillisecond);
+BENCHMARK_CAPTURE(Stage, decode_jpeg, 0)->Unit(benchmark::kMillisecond);
+BENCHMARK_CAPTURE(Stage, detect, 1)->Unit(benchmark::kMillisecond);
+BENCHMARK_CAPTURE(Stage, quality_measures, 2)->Unit(benchmark::kMillisecond);
+BENCHMARK_CAPTURE(Stage, moire, 3)->Unit(benchmark::kMillisecond);
+
+}  // namespace
+
+BENCHMARK_MAIN();
