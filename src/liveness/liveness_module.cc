@@ -2,6 +2,7 @@
 #include "liveness/liveness_module.h"
 
 #include <chrono>
+#include <simdjson.h>
 
 #include <opencv2/core/utility.hpp>
 
@@ -64,28 +65,47 @@ bool LivenessModule::Ready(std::string* why) const {
   return false;
 }
 
-std::optional<Problem> LivenessModule::Analyze(DecisionInput& in) {
-  using Clock = std::chrono::steady_clock;
-  thread_local simdjson::dom::parser parser;
-  Problem problem;
-  auto media_el = media::FindMedia(parser, in.body, &problem);
-  if (!media_el) return std::nullopt;  // no media: scores computed elsewhere, as before
-  if (in.kind != FlowKind::kLiveness) {
-    return Problem{ProblemType::kInvalidValue, "media is only for liveness flows", "media"};
+namespace {
+
+class MediaGate final : public ServerModule {
+ public:
+  explicit MediaGate(const LivenessModule* owner) : owner_(owner) {}
+  std::string_view name() const override { return "media"; }
+
+  std::optional<Problem> Analyze(DecisionInput& in) override {
+    thread_local simdjson::dom::parser parser;
+    Problem problem;
+    auto media_el = media::FindMedia(parser, in.body, &problem);
+    if (!media_el) return std::nullopt;  // no media: scores computed elsewhere, as before
+    if (in.kind != FlowKind::kLiveness) {
+      return Problem{ProblemType::kInvalidValue, "media is only for liveness flows", "media"};
+    }
+    auto st = owner_->state();
+    auto media = media::ParseMedia(*media_el, st->analyzer->config().limits);
+    if (!media.ok()) return media.error();
+    if (auto p = media::DecodeFrames(*media)) return p;
+    in.media = std::make_shared<media::Media>(std::move(*media));
+    return std::nullopt;
   }
+
+ private:
+  const LivenessModule* owner_;
+};
+
+}  // namespace
+
+std::unique_ptr<ServerModule> LivenessModule::NewMediaGate() { return std::make_unique<MediaGate>(this); }
+
+std::optional<Problem> LivenessModule::Analyze(DecisionInput& in) {
+  if (!in.media || in.kind != FlowKind::kLiveness) return std::nullopt;
   auto engine = ctx_.engine();
   const FlowPolicy* flow = engine ? engine->policy().FindFlow(in.parsed->request.flow_type) : nullptr;
   if (!flow) return std::nullopt;  // the engine reports the unknown flow
   std::shared_ptr<const State> st = state_.load();
-  const auto t0 = Clock::now();
-  auto media = media::ParseMedia(*media_el, st->analyzer->config().limits);
-  if (!media.ok()) return media.error();
-  if (auto p = media::DecodeFrames(*media)) return p;
-  in.timings.push_back({"media", std::chrono::duration<double, std::milli>(Clock::now() - t0).count()});
-
+  const media::Media& media = *in.media;
   DecisionRequest& req = in.parsed->request;
   const CalibrationSet& cals = engine->calibrations();
-  AnalysisResult r = st->analyzer->Analyze(*media, flow->quality, in.challenge_steps,
+  AnalysisResult r = st->analyzer->Analyze(media, flow->quality, in.challenge_steps,
                                            [&](std::string_view name) { return cals.Find(std::string(name)) != nullptr; });
   for (auto& [stage, ms] : r.timings) in.timings.push_back({stage, ms});
   for (const auto& a : r.quality.items()) {
@@ -98,13 +118,17 @@ std::optional<Problem> LivenessModule::Analyze(DecisionInput& in) {
   for (auto& s : r.signals) {
     bool replaced = false;
     for (auto& existing : req.signals) {
-      if (existing.name == s.name) existing.raw = s.raw, replaced = true;
+      if (existing.name == s.name) {
+        existing.raw = s.raw;
+        replaced = true;
+      }
     }
     if (!replaced) req.signals.push_back(std::move(s));
   }
-  const media::CaptureMeta& cap = media->capture;
+  const media::CaptureMeta& cap = media.capture;
   if (!cap.sdk_version.empty() && req.context.GetString("sdk_version").empty()) req.context.SetString("sdk_version", cap.sdk_version);
   if (!cap.app_version.empty() && req.context.GetString("app_version").empty()) req.context.SetString("app_version", cap.app_version);
+  in.media.reset();  // the frames are not needed past this point (and never kept)
   return std::nullopt;
 }
 

@@ -31,6 +31,9 @@
 
 namespace vigil {
 
+namespace media {
+struct Media;
+}
 class AuditStore;
 class DecisionEngine;
 
@@ -50,9 +53,13 @@ struct DecisionInput {
   FlowKind kind = FlowKind::kLiveness;
   std::vector<StageTiming> timings;
   std::vector<std::shared_ptr<void>> scratch;
+  std::size_t slot = 0;             // the calling module's index in `scratch` (set by the server)
   // The session's challenge steps ("turn_left", ...), set by the session module once the token
   // checks; the liveness module verifies them from the frames. Empty: no challenge to verify.
   std::vector<std::string> challenge_steps;
+  // The request's decoded media, set by the liveness media gate (before the session check, so that
+  // corrupt media never spends a token) and analysed by the liveness module.
+  std::shared_ptr<media::Media> media;
 };
 
 // A durable decision, as the observers see it.

@@ -2,12 +2,19 @@
 // server adds its line here.
 #include "liveness/liveness_module.h"
 #include "server/module.h"
+#include "session/session_module.h"
 
 namespace vigil {
 
 Result<std::vector<std::unique_ptr<ServerModule>>> BuildModules(const ModuleContext& ctx) {
   std::vector<std::unique_ptr<ServerModule>> modules;
-  if (auto m = liveness::LivenessModule::Create(ctx); m.ok()) modules.push_back(std::move(*m)); else return m.error();
+  // Media first: corrupt or oversized media is refused before a session token's nonce is spent.
+  auto liveness = liveness::LivenessModule::Create(ctx);
+  if (!liveness.ok()) return liveness.error();
+  modules.push_back((*liveness)->NewMediaGate());
+  // Sessions next: a refused token is a finding every later stage and the policy can see.
+  modules.push_back(NewSessionModule(ctx, NewMemorySessionStore(ctx.config ? ctx.config->sessions_max_open : 1'000'000)));
+  modules.push_back(std::move(*liveness));
   return modules;
 }
 
