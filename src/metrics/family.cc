@@ -92,6 +92,16 @@ void* FamilyBase::Resolve(const std::vector<std::string_view>& values) {
   count_folds();
   auto it = index_.find(key);
   if (it != index_.end()) return it->second;
+  if (index_.size() >= max_series_ && n > 0) {
+    key.clear();
+    for (std::size_t i = 0; i < n; ++i) {
+      if (i > 0) key.push_back(kSep);
+      key.append(kOtherLabelValue);
+    }
+    folded_.fetch_add(1, std::memory_order_relaxed);
+    it = index_.find(key);
+    if (it != index_.end()) return it->second;  // else: one series over the cap, then no more
+  }
   void* series = NewSeries();
   index_.emplace(std::move(key), series);
   return series;

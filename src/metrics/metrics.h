@@ -128,6 +128,9 @@ class FamilyBase {
   virtual MetricType type() const = 0;
   // Number of series (label sets) in the family.
   std::size_t size() const;
+  // A hard cap on the number of series: once reached, a new label set is counted under the
+  // series whose labels are all "other". Default 10,000. Set before use.
+  void set_max_series(std::size_t n) { max_series_ = n; }
   // Label values that were folded into "other" so far.
   std::uint64_t folded() const { return folded_.load(std::memory_order_relaxed); }
   // Appends "# HELP", "# TYPE" and every series, sorted by label values.
@@ -157,6 +160,7 @@ class FamilyBase {
   std::vector<StringSet> admitted_;  // per label (top-K labels)
   std::unordered_map<std::string, void*> index_;           // bound key -> series
   std::atomic<std::uint64_t> folded_{0};
+  std::size_t max_series_ = 10000;
 };
 
 // A family of series of one type. Get returns a reference valid for the registry's lifetime.

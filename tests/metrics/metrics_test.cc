@@ -135,6 +135,15 @@ TEST(Bounding, SeriesCountStaysWithinTheProductOfBounds) {
   EXPECT_EQ(reg.SeriesCount(), fam->size());
 }
 
+TEST(Bounding, MaxSeriesCapsTheFamily) {
+  MetricsRegistry reg;
+  auto* fam = *reg.AddCounter("m_total", "h", {LabelSpec::TopK("a", 100), LabelSpec::TopK("b", 100)});
+  fam->set_max_series(10);
+  for (int i = 0; i < 50; ++i) fam->Get({std::to_string(i), std::to_string(i)}).Inc();
+  EXPECT_EQ(fam->size(), 11u);  // 10 + the all-"other" series
+  EXPECT_EQ(fam->Get({"other", "other"}).Value(), 40);
+}
+
 TEST(HistogramTest, BucketsAreCumulativeWithLeSemantics) {
   MetricsRegistry reg;
   auto* fam = *reg.AddHistogram("lat_seconds", "Latency.", {LabelSpec::TopK("stage", 4)},
