@@ -16,6 +16,8 @@ PACKAGES=(
   # liveness tests: real photographs (skimage data), reference OpenCV, ONNX models built in tests
   python3-skimage python3-opencv python3-onnx nodejs
   curl wrk clang libclang-rt-14-dev ccache
+  # metrics: promtool (rule tests, exposition checks) and a real Prometheus server for tests
+  prometheus
 )
 
 missing=()
