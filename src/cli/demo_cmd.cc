@@ -45,10 +45,22 @@ class AlertPoller {
     if (doc.get_array().get(list) && doc["alerts"].get_array().get(list)) return last_;
     last_.clear();
     for (auto a : list) {
+      std::string_view state;
+      if (!a["state"].get(state) && state == "resolved") continue;
       std::string line;
-      for (const char* k : {"name", "rule", "severity", "state", "summary", "segment"}) {
+      for (const char* k : {"state", "severity", "rule", "slice", "metric"}) {
         std::string_view v;
-        if (!a[k].get(v)) line += (line.empty() ? "" : "  ") + std::string(v);
+        if (!a[k].get(v) && !v.empty()) line += (line.empty() ? "" : "  ") + std::string(v);
+      }
+      double value = 0, baseline = 0;
+      if (!a["value"].get(value)) {
+        char buf[64];
+        std::snprintf(buf, sizeof buf, "  %.4g", value);
+        line += buf;
+        if (!a["baseline"].get(baseline)) {
+          std::snprintf(buf, sizeof buf, " (baseline %.4g)", baseline);
+          line += buf;
+        }
       }
       last_.push_back(line.empty() ? std::string(simdjson::minify(a)).substr(0, 160) : line);
     }

@@ -57,7 +57,7 @@ std::string LabelBody(const SimEvent& e, const std::string& source, std::int64_t
   JsonWriter w(out);
   w.BeginObject().Field("request_id", e.request_id).Field("label", e.truth.label);
   if (!e.truth.attack_type.empty()) w.Field("attack_type", e.truth.attack_type);
-  w.Field("source", source).Field("time", FormatRfc3339Ms(time_ms)).EndObject();
+  w.Field("source", source).Field("labelled_at", FormatRfc3339Ms(time_ms)).EndObject();
   return out;
 }
 

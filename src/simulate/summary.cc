@@ -68,7 +68,7 @@ std::string SummaryTable(const Snapshot& s, std::int64_t start_ms, const std::ve
   for (const auto& [k, v] : s.http_errors) out += k + ": " + std::to_string(v) + "  ";
   out += "\n";
   if (!alerts.empty()) {
-    out += "alerts      " + std::to_string(alerts.size()) + " firing\n";
+    out += "alerts      " + std::to_string(alerts.size()) + " firing or pending\n";
     for (const auto& a : alerts) out += "            " + a + "\n";
   }
   return out;
