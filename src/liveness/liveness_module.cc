@@ -2,6 +2,9 @@
 #include "liveness/liveness_module.h"
 
 #include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
 #include <simdjson.h>
 
 #include <opencv2/core/utility.hpp>
@@ -15,7 +18,32 @@ namespace vigil::liveness {
 
 struct LivenessModule::State {
   std::shared_ptr<const Analyzer> analyzer;
+  std::string fingerprint;  // what was loaded: unchanged files are not loaded again on reload
 };
+
+namespace {
+
+// The config file's text and the size and modification time of every file it names.
+std::string Fingerprint(const std::string& config_path, const LivenessConfig* cfg) {
+  std::string fp;
+  std::ifstream in(config_path, std::ios::binary);
+  fp.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+  auto stamp = [&](const std::string& path) {
+    std::error_code ec;
+    auto size = std::filesystem::file_size(path, ec);
+    auto time = std::filesystem::last_write_time(path, ec);
+    fp += "\n" + path + ":" + std::to_string(ec ? 0 : size) + ":" +
+          std::to_string(ec ? 0 : time.time_since_epoch().count());
+  };
+  if (cfg) {
+    stamp(cfg->detector.blazeface_path);
+    stamp(cfg->detector.haar_path);
+    for (const auto& m : cfg->models) stamp(m.path);
+  }
+  return fp;
+}
+
+}  // namespace
 
 Result<std::unique_ptr<LivenessModule>> LivenessModule::Create(const ModuleContext& ctx) {
   // The io threads are the parallelism: OpenCV's own thread pool would only oversubscribe.
@@ -48,11 +76,20 @@ Result<std::shared_ptr<const LivenessModule::State>> LivenessModule::Load() cons
   Log(LogLevel::kInfo, "liveness_ready").Str("detector", (*detectors)->kind())
       .Str("detector_sha256", (*detectors)->model_sha256());
   auto st = std::make_shared<State>();
+  st->fingerprint = Fingerprint(ctx_.config_dir + "/liveness.yaml", &*cfg);
   st->analyzer = std::make_shared<const Analyzer>(std::move(*cfg), *detectors, std::move(models));
   return std::shared_ptr<const State>(std::move(st));
 }
 
 Status LivenessModule::Reload() {
+  // Loading the models takes a while; skip it when nothing changed (a reload is usually for the
+  // policy or the keys, and runs before they are swapped in).
+  const std::string path = ctx_.config_dir + "/liveness.yaml";
+  auto cur = state_.load();
+  if (cur) {
+    auto cfg = LoadLivenessConfig(path, ctx_.config_dir);
+    if (cfg.ok() && Fingerprint(path, &*cfg) == cur->fingerprint) return Status::Ok();
+  }
   auto st = Load();
   if (!st.ok()) return st.error();
   state_.store(*st);
