@@ -2,11 +2,13 @@
 // server adds its line here.
 #include "server/module.h"
 
+#include "feedback/feedback_module.h"
+
 namespace vigil {
 
 Result<std::vector<std::unique_ptr<ServerModule>>> BuildModules(const ModuleContext& ctx) {
-  (void)ctx;
   std::vector<std::unique_ptr<ServerModule>> modules;
+  if (auto m = MakeFeedbackModule(ctx); m.ok()) modules.push_back(std::move(*m)); else return m.error();
   return modules;
 }
 
