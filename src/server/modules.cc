@@ -1,6 +1,7 @@
 // The server's modules in request-path order (see server/module.h). Each component that joins the
 // server adds its line here.
 #include "server/module.h"
+#include "session/session_module.h"
 
 #include "feedback/feedback_module.h"
 
@@ -8,6 +9,8 @@ namespace vigil {
 
 Result<std::vector<std::unique_ptr<ServerModule>>> BuildModules(const ModuleContext& ctx) {
   std::vector<std::unique_ptr<ServerModule>> modules;
+  // Sessions first: a refused token is a finding every later stage and the policy can see.
+  modules.push_back(NewSessionModule(ctx, NewMemorySessionStore(ctx.config ? ctx.config->sessions_max_open : 1'000'000)));
   if (auto m = MakeFeedbackModule(ctx); m.ok()) modules.push_back(std::move(*m)); else return m.error();
   return modules;
 }

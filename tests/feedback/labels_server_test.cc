@@ -26,8 +26,9 @@ std::string Txn(const std::string& id, double fraud_model, const std::string& pl
   return j.dump();
 }
 
-std::string Live(const std::string& id, double passive) {
+std::string Live(const std::string& id, double passive, const std::string& token) {
   json j = {{"request_id", id},
+            {"session_token", token},
             {"flow_type", "onboarding"},
             {"context", {{"platform", "android"}, {"browser_family", "chrome"}, {"device_class", "mid"}}},
             {"signals", {{"passive", passive}, {"active", passive}}}};
@@ -60,6 +61,13 @@ class LabelsServerTest : public ::testing::Test {
     EXPECT_EQ(r->status, 200) << r->body;
     return json::parse(r->body);
   }
+  // A liveness decision: a session first (sessions bind the token to the key), then the decision.
+  json DecideLive(HttpClient& c, const std::string& id, double passive) {
+    auto s = c.PostJson("/v1/sessions", json{{"flow_type", "onboarding"}}.dump(), decide_key_);
+    EXPECT_TRUE(s.ok());
+    EXPECT_EQ(s->status, 201) << s->body;
+    return Decide(c, Live(id, passive, json::parse(s->body)["token"]));
+  }
   HttpResult PostLabel(HttpClient& c, const std::string& body) {
     auto r = c.PostJson("/v1/labels", body, label_key_);
     EXPECT_TRUE(r.ok());
@@ -88,7 +96,7 @@ TEST_F(LabelsServerTest, UnknownRequestIdIsNotFound) {
 TEST_F(LabelsServerTest, BadLabelsAreRefusedWithTheirField) {
   auto c = Client();
   Decide(c, Txn("bad_1", 0.1));
-  Decide(c, Live("bad_live_1", 0.9));
+  DecideLive(c, "bad_live_1", 0.9);
   struct Case {
     std::string body;
     int status;
@@ -123,7 +131,7 @@ TEST_F(LabelsServerTest, BadLabelsAreRefusedWithTheirField) {
 
 TEST_F(LabelsServerTest, DuplicateIsIdempotentAndConflictKeepsHistory) {
   auto c = Client();
-  Decide(c, Live("dup_1", 0.95));
+  DecideLive(c, "dup_1", 0.95);
   const std::int64_t audit_before = testing::AuditCount(server_.data_dir());
   auto first = PostLabel(c, LabelBody("dup_1", "attack", "manual_review", "print", "2026-11-30T10:00:00Z"));
   EXPECT_EQ(first.status, 201) << first.body;
