@@ -66,7 +66,7 @@ class LabelsServerTest : public ::testing::Test {
     auto s = c.PostJson("/v1/sessions", json{{"flow_type", "onboarding"}}.dump(), decide_key_);
     EXPECT_TRUE(s.ok());
     EXPECT_EQ(s->status, 201) << s->body;
-    return Decide(c, Live(id, passive, json::parse(s->body)["token"]));
+    return Decide(c, Live(id, passive, json::parse(s->body)["session_token"]));
   }
   HttpResult PostLabel(HttpClient& c, const std::string& body) {
     auto r = c.PostJson("/v1/labels", body, label_key_);
