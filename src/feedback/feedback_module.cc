@@ -6,6 +6,7 @@
 #include "auth/keys.h"
 #include "core/json_writer.h"
 #include "core/log.h"
+#include "feedback/feedback_metrics.h"
 #include "feedback/label_store.h"
 #include "feedback/live_performance.h"
 #include "store/audit_store.h"
@@ -134,6 +135,7 @@ class FeedbackModule final : public ServerModule {
       : ctx_(ctx), labels_(std::move(labels)), live_(ctx.store) {}
 
   Status Load() {
+    metrics_ = FeedbackMetrics::Register(ctx_.metrics, &live_, ctx_.now_ms);
     return labels_->ForEachInForce([this](const Label& l) { live_.SetLabel(l); });
   }
 
@@ -175,6 +177,7 @@ class FeedbackModule final : public ServerModule {
       return respond(ProblemOf(ProblemType::kOverloaded, "the label could not be stored; retry", "", version));
     }
     live_.SetLabel(put->in_force);
+    metrics_->OnLabel(put->stored, put->duplicate);
     std::string body;
     JsonWriter w(body);
     w.BeginObject().Field("request_id", label.request_id).Field("evidence_id", (*rec)->hash)
@@ -250,6 +253,7 @@ class FeedbackModule final : public ServerModule {
   ModuleContext ctx_;
   std::unique_ptr<LabelStore> labels_;
   LivePerformance live_;
+  std::unique_ptr<FeedbackMetrics> metrics_;
 };
 
 }  // namespace

@@ -90,12 +90,6 @@ LivePerformance::Totals LivePerformance::totals() const {
 
 namespace {
 
-struct Group {
-  std::int64_t decisions = 0;
-  std::vector<LabelledCase> cases;
-  OutcomeTable outcomes;
-};
-
 double Quantile(std::vector<double> v, double q) {
   if (v.empty()) return kUndefined;
   std::sort(v.begin(), v.end());
@@ -106,7 +100,7 @@ double Quantile(std::vector<double> v, double q) {
   return v[lo] + (v[hi] - v[lo]) * (pos - static_cast<double>(lo));
 }
 
-void WriteGroup(JsonWriter& w, const Group& g, bool liveness) {
+void WriteGroup(JsonWriter& w, const LiveGroup& g, bool liveness) {
   const auto labelled = static_cast<std::int64_t>(g.cases.size());
   w.BeginObject().Field("decisions", g.decisions).Field("labelled", labelled)
       .Field("label_coverage", g.decisions == 0 ? kUndefined : static_cast<double>(labelled) / static_cast<double>(g.decisions));
@@ -121,20 +115,20 @@ void WriteGroup(JsonWriter& w, const Group& g, bool liveness) {
 
 }  // namespace
 
-std::string LivePerformance::Report(const PerformanceQuery& q, std::int64_t labels_total, std::int64_t conflicts) {
+double LiveSnapshot::DelayQuantile(double q) const { return Quantile(delays_s, q); }
+
+LiveSnapshot LivePerformance::Compute(const PerformanceQuery& q) const {
   std::lock_guard lk(mu_);
+  LiveSnapshot snap;
   const auto in_window = [&q](std::int64_t t) { return t >= q.from_ms && t < q.to_ms; };
-  std::array<Group, 2> overall;  // by FlowKind
   // (dimension, value id, kind) -> group
-  std::map<std::tuple<std::size_t, std::uint32_t, int>, Group> slices;
+  std::map<std::tuple<std::size_t, std::uint32_t, int>, LiveGroup> slices;
   for (const Row& r : rows_) {
     if (!in_window(r.time_ms)) continue;
     const int k = static_cast<int>(r.kind);
-    ++overall[static_cast<std::size_t>(k)].decisions;
+    ++snap.overall[static_cast<std::size_t>(k)].decisions;
     for (std::size_t d = 0; d < r.slices.size(); ++d) ++slices[{d, r.slices[d], k}].decisions;
   }
-  std::vector<double> delays;
-  std::int64_t labelled = 0;
   for (const auto& [id, l] : labels_) {
     auto it = row_by_request_.find(id);
     if (it == row_by_request_.end()) continue;
@@ -149,59 +143,66 @@ std::string LivePerformance::Report(const PerformanceQuery& q, std::int64_t labe
     c.outcome = strings_[r.outcome];
     c.decided_ms = r.time_ms;
     c.labelled_ms = l.labelled_at_ms;
-    ++labelled;
-    delays.push_back(static_cast<double>(l.labelled_at_ms - r.time_ms) / 1000.0);
+    ++snap.labelled;
+    snap.delays_s.push_back(static_cast<double>(l.labelled_at_ms - r.time_ms) / 1000.0);
     const int k = static_cast<int>(r.kind);
     const std::string label_name(LabelClassName(l.label));
-    Group& g = overall[static_cast<std::size_t>(k)];
+    LiveGroup& g = snap.overall[static_cast<std::size_t>(k)];
     g.cases.push_back(c);
     ++g.outcomes[label_name][c.outcome];
     for (std::size_t d = 0; d < r.slices.size(); ++d) {
-      Group& s = slices[{d, r.slices[d], k}];
+      LiveGroup& s = slices[{d, r.slices[d], k}];
       s.cases.push_back(c);
       ++s.outcomes[label_name][c.outcome];
     }
   }
-  const std::int64_t decisions = overall[0].decisions + overall[1].decisions;
-
-  std::string out;
-  JsonWriter w(out);
-  w.BeginObject().Field("window", q.window).Field("from", q.from_ms > 0 ? FormatRfc3339Ms(q.from_ms) : std::string())
-      .Field("to", FormatRfc3339Ms(q.to_ms)).Field("decisions", decisions).Field("labelled", labelled)
-      .Field("label_coverage", decisions == 0 ? kUndefined : static_cast<double>(labelled) / static_cast<double>(decisions));
-  double mean = kUndefined, max = kUndefined;
-  if (!delays.empty()) {
-    mean = 0.0;
-    for (double d : delays) mean += d;
-    mean /= static_cast<double>(delays.size());
-    max = *std::max_element(delays.begin(), delays.end());
-  }
-  w.Key("label_delay_s").BeginObject().Field("mean", mean).Field("p50", Quantile(delays, 0.5))
-      .Field("p90", Quantile(delays, 0.9)).Field("max", max).EndObject();
-  w.Field("labels_total", labels_total).Field("label_conflicts", conflicts);
-  w.Key("conventions");
-  WriteConventions(w);
-  w.Key("liveness");
-  WriteGroup(w, overall[0], true);
-  w.Key("transaction");
-  WriteGroup(w, overall[1], false);
-
-  w.Key("slices").BeginArray();
+  snap.decisions = snap.overall[0].decisions + snap.overall[1].decisions;
   for (std::size_t d = 0; d < kSliceDimensions.size(); ++d) {
     for (int k = 0; k < 2; ++k) {
       std::vector<std::pair<std::int64_t, std::uint32_t>> values;
       for (auto it = slices.lower_bound({d, 0, 0}); it != slices.end() && std::get<0>(it->first) == d; ++it) {
         if (std::get<2>(it->first) == k) values.emplace_back(it->second.decisions, std::get<1>(it->first));
       }
-      std::sort(values.begin(), values.end(), [](const auto& a, const auto& b) { return a.first > b.first; });
+      std::stable_sort(values.begin(), values.end(), [](const auto& a, const auto& b) { return a.first > b.first; });
       if (values.size() > q.max_slice_values) values.resize(q.max_slice_values);
       for (const auto& [n, v] : values) {
-        w.BeginObject().Field("dimension", kSliceDimensions[d]).Field("value", strings_[v])
-            .Field("kind", k == 0 ? "liveness" : "transaction").Key("figures");
-        WriteGroup(w, slices[{d, v, k}], k == 0);
-        w.EndObject();
+        snap.slices.push_back({d, strings_[v], k, std::move(slices[{d, v, k}])});
       }
     }
+  }
+  return snap;
+}
+
+std::string LivePerformance::Report(const PerformanceQuery& q, std::int64_t labels_total, std::int64_t conflicts) {
+  const LiveSnapshot snap = Compute(q);
+  std::string out;
+  JsonWriter w(out);
+  w.BeginObject().Field("window", q.window).Field("from", q.from_ms > 0 ? FormatRfc3339Ms(q.from_ms) : std::string())
+      .Field("to", FormatRfc3339Ms(q.to_ms)).Field("decisions", snap.decisions).Field("labelled", snap.labelled)
+      .Field("label_coverage",
+             snap.decisions == 0 ? kUndefined : static_cast<double>(snap.labelled) / static_cast<double>(snap.decisions));
+  double mean = kUndefined, max = kUndefined;
+  if (!snap.delays_s.empty()) {
+    mean = 0.0;
+    for (double d : snap.delays_s) mean += d;
+    mean /= static_cast<double>(snap.delays_s.size());
+    max = *std::max_element(snap.delays_s.begin(), snap.delays_s.end());
+  }
+  w.Key("label_delay_s").BeginObject().Field("mean", mean).Field("p50", snap.DelayQuantile(0.5))
+      .Field("p90", snap.DelayQuantile(0.9)).Field("max", max).EndObject();
+  w.Field("labels_total", labels_total).Field("label_conflicts", conflicts);
+  w.Key("conventions");
+  WriteConventions(w);
+  w.Key("liveness");
+  WriteGroup(w, snap.overall[0], true);
+  w.Key("transaction");
+  WriteGroup(w, snap.overall[1], false);
+  w.Key("slices").BeginArray();
+  for (const auto& s : snap.slices) {
+    w.BeginObject().Field("dimension", kSliceDimensions[s.dimension]).Field("value", s.value)
+        .Field("kind", s.kind == 0 ? "liveness" : "transaction").Key("figures");
+    WriteGroup(w, s.group, s.kind == 0);
+    w.EndObject();
   }
   w.EndArray().EndObject();
   return out;

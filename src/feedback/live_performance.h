@@ -16,6 +16,7 @@
 
 #include "feedback/decision_facts.h"
 #include "feedback/label.h"
+#include "feedback/performance_json.h"
 #include "store/audit_store.h"
 
 namespace vigil {
@@ -30,6 +31,29 @@ struct PerformanceQuery {
 // "30m", "1h", "24h", "7d", "all" (0). Returns false on anything else.
 bool ParseWindow(std::string_view text, std::int64_t* ms);
 
+// Labelled decisions of one group (a kind, or a kind within a slice value) in a window.
+struct LiveGroup {
+  std::int64_t decisions = 0;
+  std::vector<LabelledCase> cases;  // the labelled ones
+  OutcomeTable outcomes;
+};
+
+// The window's decisions and labels, grouped; figures are computed from the groups' cases.
+struct LiveSnapshot {
+  std::int64_t decisions = 0, labelled = 0;
+  std::vector<double> delays_s;  // label delay of each labelled decision
+  std::array<LiveGroup, 2> overall;  // by FlowKind (liveness, transaction)
+  struct Slice {
+    std::size_t dimension = 0;  // index into kSliceDimensions
+    std::string value;
+    int kind = 0;               // FlowKind
+    LiveGroup group;
+  };
+  std::vector<Slice> slices;  // per dimension and kind, the values with the most decisions
+  // numpy-style linear interpolation; NaN without labels.
+  double DelayQuantile(double q) const;
+};
+
 class LivePerformance {
  public:
   explicit LivePerformance(AuditStore* store) : store_(store) {}
@@ -38,6 +62,8 @@ class LivePerformance {
   void SetLabel(const Label& in_force);
   // Reads decision records appended since the last call.
   Status Refresh();
+  // The window's figures (call Refresh first to include the newest decisions).
+  LiveSnapshot Compute(const PerformanceQuery& q) const;
   // The report as JSON. `labels_total` and `conflicts` come from the label store.
   std::string Report(const PerformanceQuery& q, std::int64_t labels_total, std::int64_t conflicts);
 
