@@ -5,6 +5,8 @@
 
 #include <atomic>
 #include <cmath>
+#include <cstdio>
+#include <cstring>
 #include <nlohmann/json.hpp>
 #include <thread>
 
@@ -216,6 +218,18 @@ TEST_F(LabelsServerTest, FiguresMatchHandComputation) {
   EXPECT_EQ(sliced, 10);
   EXPECT_EQ(perf["liveness"]["decisions"], 0);
   EXPECT_TRUE(perf["liveness"]["performance"].is_null());
+
+  // The same figures as metrics.
+  auto m = c.Get("/metrics");
+  ASSERT_TRUE(m.ok());
+  ASSERT_EQ(m->status, 200);
+  EXPECT_NE(m->body.find("vigil_labels_total{label=\"fraud\",source=\"chargeback\"} 5"), std::string::npos);
+  EXPECT_NE(m->body.find("vigil_feedback_labelled_decisions{kind=\"transaction\",window=\"1h\"} 10"), std::string::npos);
+  char fpr[128];
+  std::snprintf(fpr, sizeof fpr, "vigil_feedback_rate{kind=\"transaction\",window=\"1h\",rate=\"fpr\"} ");
+  const auto at = m->body.find(fpr);
+  ASSERT_NE(at, std::string::npos) << m->body.substr(0, 2000);
+  EXPECT_NEAR(std::stod(m->body.substr(at + std::strlen(fpr))), double(fp) / double(fp + tn), 1e-9);
 }
 
 // Decisions and labels posted concurrently from several threads; each label follows its decision's
