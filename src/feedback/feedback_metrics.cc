@@ -57,8 +57,8 @@ struct FeedbackMetrics::Impl {
       version_rate->Get({kind, window, of, s.value, "fpr"}).Set(p.rates.fpr);
       version_rate->Get({kind, window, of, s.value, "fnr"}).Set(p.rates.fnr);
     }
-    delay->Get({window, "0.5"}).Set(snap.DelayQuantile(0.5));
-    delay->Get({window, "0.9"}).Set(snap.DelayQuantile(0.9));
+    delay->Get({window, "p50"}).Set(snap.DelayQuantile(0.5));
+    delay->Get({window, "p90"}).Set(snap.DelayQuantile(0.9));
   }
 };
 
@@ -92,7 +92,7 @@ std::unique_ptr<FeedbackMetrics> FeedbackMetrics::Register(MetricsRegistry* metr
        LabelSpec::Allow("rate", {"fpr", "fnr"})});
   auto labelled = metrics->AddGauge("vigil_feedback_labelled_decisions", "Labelled decisions in the window", {kind, window});
   auto delay = metrics->AddGauge("vigil_feedback_label_delay_seconds", "Label delay (labelled_at - decision time)",
-                                 {window, LabelSpec::Allow("quantile", {"0.5", "0.9"})});
+                                 {window, LabelSpec::Allow("percentile", {"p50", "p90"})});
   if (!labels.ok() || !dups.ok() || !conf.ok() || !rate.ok() || !apcer.ok() || !version_rate.ok() || !labelled.ok() ||
       !delay.ok()) {
     Log(LogLevel::kError, "feedback_metrics_not_registered");

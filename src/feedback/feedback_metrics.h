@@ -10,7 +10,7 @@
 //   vigil_feedback_version_rate{kind, window, version_of, version, rate}   fpr and fnr per model
 //                                                         and policy version
 //   vigil_feedback_labelled_decisions{kind, window}       labelled decisions in the window
-//   vigil_feedback_label_delay_seconds{window, quantile}  0.5 and 0.9
+//   vigil_feedback_label_delay_seconds{window, percentile}  p50 and p90 (a gauge, not a summary)
 // Windows 1h and 24h on decision time, computed at each scrape. Undefined ratios are NaN.
 #pragma once
 
