@@ -2,6 +2,9 @@
 
 #include <simdjson.h>
 
+#include <algorithm>
+#include <limits>
+
 #include "audit/audit.h"
 #include "auth/keys.h"
 #include "core/json_writer.h"
@@ -135,7 +138,7 @@ class FeedbackModule final : public ServerModule {
       : ctx_(ctx), labels_(std::move(labels)), live_(ctx.store) {}
 
   Status Load() {
-    metrics_ = FeedbackMetrics::Register(ctx_.metrics, &live_, ctx_.now_ms);
+    metrics_ = FeedbackMetrics::Register(ctx_.metrics, &live_, [this] { return WindowEnd(); });
     return labels_->ForEachInForce([this](const Label& l) { live_.SetLabel(l); });
   }
 
@@ -242,12 +245,20 @@ class FeedbackModule final : public ServerModule {
       return respond(ProblemOf(ProblemType::kInvalidValue, "window must be like 30m, 1h, 24h, 7d or all", "window",
                                req.version(), "/v1/monitor/performance"));
     }
-    q.to_ms = ctx_.now_ms() + 1;
-    q.from_ms = span == 0 ? std::numeric_limits<std::int64_t>::min() : q.to_ms - span;
     if (Status st = live_.Refresh(); !st.ok()) {
       return respond(ProblemOf(ProblemType::kOverloaded, "audit store unavailable", "", req.version(), "/v1/monitor/performance"));
     }
+    q.to_ms = WindowEnd() + 1;
+    q.from_ms = span == 0 ? std::numeric_limits<std::int64_t>::min() : q.to_ms - span;
     respond(Json(http::status::ok, live_.Report(q, labels_->count(), labels_->conflicts()), req.version()));
+  }
+
+  // Where windows end: now, or on a simulated clock (decisions timed by their requests) the
+  // latest decision time when that is later.
+  std::int64_t WindowEnd() const {
+    const std::int64_t now = ctx_.now_ms();
+    if (ctx_.config && ctx_.config->simulated_clock) return std::max(now, live_.latest_decision_ms());
+    return now;
   }
 
   ModuleContext ctx_;

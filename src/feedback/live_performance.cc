@@ -73,11 +73,17 @@ Status LivePerformance::Refresh() {
     row.kind = f.kind;
     row.outcome = Intern(f.outcome_name.empty() ? f.outcome : f.outcome_name);
     for (std::size_t i = 0; i < f.slices.size(); ++i) row.slices[i] = Intern(f.slices[i].empty() ? "unknown" : f.slices[i]);
+    latest_ms_ = std::max(latest_ms_, f.time_ms);
     row_by_request_.emplace(f.request_id, static_cast<std::uint32_t>(rows_.size()));
     rows_.push_back(row);
   }
   last_seq_ = std::max(last_seq_, last);
   return st;
+}
+
+std::int64_t LivePerformance::latest_decision_ms() const {
+  std::lock_guard lk(mu_);
+  return latest_ms_;
 }
 
 LivePerformance::Totals LivePerformance::totals() const {

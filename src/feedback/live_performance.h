@@ -67,6 +67,9 @@ class LivePerformance {
   // The report as JSON. `labels_total` and `conflicts` come from the label store.
   std::string Report(const PerformanceQuery& q, std::int64_t labels_total, std::int64_t conflicts);
 
+  // The latest decision time indexed (0 when none): "now" for a server on a simulated clock.
+  std::int64_t latest_decision_ms() const;
+
   struct Totals {
     std::int64_t decisions = 0, labelled = 0;
   };
@@ -93,6 +96,7 @@ class LivePerformance {
   std::mutex refresh_mu_;  // one refresh at a time
   mutable std::mutex mu_;  // the index and the labels
   std::int64_t last_seq_ = 0;
+  std::int64_t latest_ms_ = 0;
   std::vector<Row> rows_;
   std::unordered_map<std::string, std::uint32_t> row_by_request_;
   std::unordered_map<std::string, LabelFacts> labels_;
