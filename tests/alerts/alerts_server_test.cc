@@ -47,17 +47,23 @@ TEST(AlertsServer, PatternRuleFiresWithEvidenceAndAction) {
   ASSERT_EQ(c.PostJson("/v1/decisions", Login("b0", kT0 + 60000, false), s.admin_key())->status, 200);
 
   EXPECT_EQ(c.Get("/v1/monitor/alerts")->status, 401);
-  auto g = c.Get("/v1/monitor/alerts?state=firing", {{"Authorization", "Bearer " + s.admin_key()}});
-  ASSERT_TRUE(g.ok());
-  ASSERT_EQ(g->status, 200) << g->body;
-  auto j = nlohmann::json::parse(g->body);
+  // OnDecided runs after the response is sent: poll briefly for the evaluation.
+  nlohmann::json j;
+  for (int i = 0; i < 200; ++i) {
+    auto g = c.Get("/v1/monitor/alerts?state=firing", {{"Authorization", "Bearer " + s.admin_key()}});
+    ASSERT_TRUE(g.ok());
+    ASSERT_EQ(g->status, 200) << g->body;
+    j = nlohmann::json::parse(g->body);
+    if (j["firing"] == 3) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
   EXPECT_EQ(j["firing"], 3);  // slices all, flow_type=login, platform=web
   const nlohmann::json* all = nullptr;
   for (const auto& a : j["alerts"]) {
     EXPECT_EQ(a["state"], "firing");
     if (a["slice"] == "all") all = &a;
   }
-  ASSERT_NE(all, nullptr) << g->body;
+  ASSERT_NE(all, nullptr) << j.dump();
   EXPECT_EQ((*all)["rule"], "injection_or_virtual_camera_burst");
   EXPECT_EQ((*all)["type"], "pattern");
   EXPECT_EQ((*all)["severity"], "critical");

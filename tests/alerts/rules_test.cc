@@ -50,6 +50,7 @@ TEST(AlertRules, Durations) {
 struct Bad {
   std::string name, yaml, where, says;
 };
+void PrintTo(const Bad& b, std::ostream* os) { *os << b.name; }
 class AlertRulesBad : public ::testing::TestWithParam<Bad> {};
 TEST_P(AlertRulesBad, RefusedWithPlace) {
   auto cfg = LoadAlertsConfig(WriteYaml(GetParam().yaml));
