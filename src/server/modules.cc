@@ -1,6 +1,8 @@
 // The server's modules in request-path order (see server/module.h). Each component that joins the
 // server adds its line here.
+#include "metrics/metrics_module.h"
 #include "server/module.h"
+#include "session/session_module.h"
 
 #include "alerts/alert_module.h"
 #include "drift/drift_module.h"
@@ -9,8 +11,12 @@ namespace vigil {
 
 Result<std::vector<std::unique_ptr<ServerModule>>> BuildModules(const ModuleContext& ctx) {
   std::vector<std::unique_ptr<ServerModule>> modules;
+  // Sessions first: a refused token is a finding every later stage and the policy can see.
+  modules.push_back(NewSessionModule(ctx, NewMemorySessionStore(ctx.config ? ctx.config->sessions_max_open : 1'000'000)));
   if (auto m = drift::DriftModule::Create(ctx); m.ok()) modules.push_back(std::move(*m)); else return m.error();
   if (auto m = alerts::AlertModule::Create(ctx); m.ok()) modules.push_back(std::move(*m)); else return m.error();
+  // Metrics last: it observes every decision and problem the others produced (GET /metrics).
+  if (auto m = MetricsModule::Create(ctx); m.ok()) modules.push_back(std::move(*m)); else return m.error();
   return modules;
 }
 
