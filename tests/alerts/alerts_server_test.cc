@@ -15,8 +15,11 @@ using testing::ServerProcess;
 
 constexpr std::int64_t kT0 = 1800000000000;
 
-std::string Login(const std::string& id, std::int64_t t, bool injection) {
-  nlohmann::json j = {{"request_id", id}, {"flow_type", "login"}, {"timestamp_ms", t},
+// A liveness decision with its own session, opened at the same event time.
+std::string Login(HttpClient& c, ServerProcess& s, const std::string& id, std::int64_t t, bool injection) {
+  auto sess = c.PostJson("/v1/sessions", nlohmann::json{{"flow_type", "login"}, {"timestamp_ms", t}}.dump(), s.admin_key());
+  std::string token = sess.ok() && sess->status == 201 ? nlohmann::json::parse(sess->body)["session_token"].get<std::string>() : "";
+  nlohmann::json j = {{"request_id", id}, {"flow_type", "login"}, {"timestamp_ms", t}, {"session_token", token},
                       {"context", {{"platform", "web"}, {"browser_family", "chrome"}}},
                       {"signals", {{"passive", 0.9}, {"active", 0.9}}},
                       {"security", {{"injection_signal", injection}}}};
@@ -30,7 +33,7 @@ TEST(AlertsServer, PatternRuleFiresWithEvidenceAndAction) {
   std::set<std::string> injected;
   for (int i = 0; i < 12; ++i) {
     const bool inj = i % 2 == 0;
-    auto r = c.PostJson("/v1/decisions", Login("a" + std::to_string(i), kT0 + i * 4000, inj), s.admin_key());
+    auto r = c.PostJson("/v1/decisions", Login(c, s, "a" + std::to_string(i), kT0 + i * 4000, inj), s.admin_key());
     ASSERT_TRUE(r.ok());
     ASSERT_EQ(r->status, 200) << r->body;
     auto j = nlohmann::json::parse(r->body);
@@ -44,7 +47,7 @@ TEST(AlertsServer, PatternRuleFiresWithEvidenceAndAction) {
   ASSERT_EQ(none->status, 200);
   EXPECT_EQ(nlohmann::json::parse(none->body)["firing"], 0) << "nothing is evaluated before the window ends";
   // The next minute's first decision closes the window and the rules run.
-  ASSERT_EQ(c.PostJson("/v1/decisions", Login("b0", kT0 + 60000, false), s.admin_key())->status, 200);
+  ASSERT_EQ(c.PostJson("/v1/decisions", Login(c, s, "b0", kT0 + 60000, false), s.admin_key())->status, 200);
 
   EXPECT_EQ(c.Get("/v1/monitor/alerts")->status, 401);
   // OnDecided runs after the response is sent: poll briefly for the evaluation.

@@ -36,8 +36,15 @@ TEST(DriftServer, FrozenReferenceShiftedWindowAndRestart) {
   s.Signal(SIGHUP);
   std::this_thread::sleep_for(std::chrono::milliseconds(300));
   HttpClient c("127.0.0.1", s.port());
-  auto decide = [&](const std::string& body) {
-    auto r = c.PostJson("/v1/decisions", body, s.admin_key());
+  // Each liveness decision needs a session (POST /v1/sessions) opened at the same event time.
+  auto decide = [&](std::string body) {
+    auto j = nlohmann::json::parse(body);
+    auto sess = c.PostJson("/v1/sessions", nlohmann::json{{"flow_type", "login"}, {"timestamp_ms", j["timestamp_ms"]}}.dump(),
+                           s.admin_key());
+    ASSERT_TRUE(sess.ok());
+    ASSERT_EQ(sess->status, 201) << sess->body;
+    j["session_token"] = nlohmann::json::parse(sess->body)["session_token"];
+    auto r = c.PostJson("/v1/decisions", j.dump(), s.admin_key());
     ASSERT_TRUE(r.ok());
     ASSERT_EQ(r->status, 200) << r->body;
   };
