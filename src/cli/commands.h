@@ -18,5 +18,6 @@ void RegisterCalibrateCommand(CLI::App& app, int& exit_code);
 void RegisterServeCommand(CLI::App& app, int& exit_code);
 void RegisterAuditCommands(CLI::App& app, int& exit_code);
 void RegisterDriftCommand(CLI::App& app, int& exit_code);
+void RegisterSimulateCommand(CLI::App& app, int& exit_code);
 
 }  // namespace vigil::cli
