@@ -6,6 +6,7 @@
 
 #include "alerts/alert_module.h"
 #include "drift/drift_module.h"
+#include "feedback/feedback_module.h"
 
 namespace vigil {
 
@@ -15,6 +16,7 @@ Result<std::vector<std::unique_ptr<ServerModule>>> BuildModules(const ModuleCont
   modules.push_back(NewSessionModule(ctx, NewMemorySessionStore(ctx.config ? ctx.config->sessions_max_open : 1'000'000)));
   if (auto m = drift::DriftModule::Create(ctx); m.ok()) modules.push_back(std::move(*m)); else return m.error();
   if (auto m = alerts::AlertModule::Create(ctx); m.ok()) modules.push_back(std::move(*m)); else return m.error();
+  if (auto m = MakeFeedbackModule(ctx); m.ok()) modules.push_back(std::move(*m)); else return m.error();
   // Metrics last: it observes every decision and problem the others produced (GET /metrics).
   if (auto m = MetricsModule::Create(ctx); m.ok()) modules.push_back(std::move(*m)); else return m.error();
   return modules;
