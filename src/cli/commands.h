@@ -17,5 +17,6 @@ void RegisterDemoCommand(CLI::App& app, int& exit_code);
 void RegisterCalibrateCommand(CLI::App& app, int& exit_code);
 void RegisterServeCommand(CLI::App& app, int& exit_code);
 void RegisterAuditCommands(CLI::App& app, int& exit_code);
+void RegisterTrajectoryCommands(CLI::App& app, int& exit_code);
 
 }  // namespace vigil::cli
