@@ -232,4 +232,12 @@ Authenticator::Check Authenticator::Authorize(std::string_view auth, std::uint8_
   return c;
 }
 
+std::string KeyIdFromAuthorization(std::string_view auth) {
+  constexpr std::string_view kBearer = "Bearer ";
+  if (auth.substr(0, kBearer.size()) != kBearer) return {};
+  std::string_view key = auth.substr(kBearer.size());
+  if (key.size() == 4 + 8 + 1 + 43 && key.substr(0, 4) == "vgl_" && key[12] == '_') return std::string(key.substr(4, 8));
+  return {};
+}
+
 }  // namespace vigil

@@ -34,6 +34,10 @@ struct ApiKeyRecord {
   std::string created_at;   // RFC 3339
 };
 
+// The key id in an Authorization header ("Bearer vgl_<id>_..."), or "" when it has none. Says
+// nothing about validity: use it only after Authenticator::Authorize accepted the header.
+std::string KeyIdFromAuthorization(std::string_view authorization);
+
 class KeyRing {
  public:
   // A missing file is an empty ring; a malformed one is an error naming file, line and field.

@@ -333,7 +333,9 @@ void VigilApp::HandleDecision(HttpRequest& req, Responder& respond) {
   input->parsed = &*parsed;
   if (const FlowPolicy* flow = engine->policy().FindFlow(dreq.flow_type)) input->kind = flow->kind;
   input->scratch.resize(modules_.size());
-  for (auto& m : modules_) {
+  for (std::size_t i = 0; i < modules_.size(); ++i) {
+    auto& m = modules_[i];
+    input->slot = i;
     const auto t0 = std::chrono::steady_clock::now();
     if (auto problem = m->Analyze(*input)) return respond(ProblemResponse(*problem, version, "/v1/decisions"));
     input->timings.push_back({std::string(m->name()),
@@ -343,7 +345,10 @@ void VigilApp::HandleDecision(HttpRequest& req, Responder& respond) {
   auto decision = engine->Decide(dreq);
   if (!decision.ok()) return respond(ProblemResponse(ProblemFromEngineError(decision.error()), version, "/v1/decisions"));
   DecisionMeta meta;
-  for (auto& m : modules_) m->Finish(*input, *decision, meta);
+  for (std::size_t i = 0; i < modules_.size(); ++i) {
+    input->slot = i;
+    modules_[i]->Finish(*input, *decision, meta);
+  }
   const auto t_done = std::chrono::steady_clock::now();
   input->timings.push_back({"engine", std::chrono::duration<double, std::milli>(t_done - t_engine).count()});
   const double decision_ms = std::chrono::duration<double, std::milli>(t_done - start).count();

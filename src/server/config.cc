@@ -30,7 +30,7 @@ Result<ServerConfig> LoadServerConfig(const std::string& path) {
   if (root.IsNull()) return cfg;
   if (!root.IsMap()) return Error::Parse("expected a mapping", path);
   r.OnlyKeys(root, "", {"listen", "data_dir", "config_dir", "threads", "http", "request", "audit",
-                        "shutdown_deadline_ms", "log_level", "simulated_clock"});
+                        "shutdown_deadline_ms", "log_level", "simulated_clock", "sessions"});
   auto whole = [&](const YAML::Node& n, const char* key, std::string_view p, double lo, double hi, auto& out) {
     if (auto v = r.Number(n, key, p, false)) {
       if (*v < lo || *v > hi || std::floor(*v) != *v) {
@@ -63,6 +63,10 @@ Result<ServerConfig> LoadServerConfig(const std::string& path) {
     whole(q, "max_context_fields", "request", 1, 1024, cfg.request.max_context_fields);
     whole(q, "max_string_bytes", "request", 16, 65536, cfg.request.max_string_bytes);
     whole(q, "max_signals", "request", 1, 256, cfg.request.max_signals);
+  }
+  if (const YAML::Node se = root["sessions"]; se.IsDefined()) {
+    r.OnlyKeys(se, "sessions", {"max_open"});
+    whole(se, "max_open", "sessions", 1, 100000000, cfg.sessions_max_open);
   }
   if (const YAML::Node a = root["audit"]; a.IsDefined()) {
     r.OnlyKeys(a, "audit", {"synchronous", "max_batch"});

@@ -22,6 +22,7 @@ struct ServerConfig {
   std::size_t audit_max_batch = 512;
   int shutdown_deadline_ms = 10000;
   std::string log_level = "info";
+  std::size_t sessions_max_open = 1'000'000;  // open liveness sessions held at once (128 B each)
   bool simulated_clock = false;    // take event time from the request's timestamp_ms
   std::string port_file;           // write the bound port here once listening ("" = none)
 };

@@ -50,6 +50,7 @@ struct DecisionInput {
   FlowKind kind = FlowKind::kLiveness;
   std::vector<StageTiming> timings;
   std::vector<std::shared_ptr<void>> scratch;
+  std::size_t slot = 0;             // the calling module's index in `scratch` (set by the server)
 };
 
 // A durable decision, as the observers see it.

@@ -1,12 +1,15 @@
 // The server's modules in request-path order (see server/module.h). Each component that joins the
 // server adds its line here.
 #include "server/module.h"
+#include "session/session_module.h"
 #include "transaction/transaction_module.h"
 
 namespace vigil {
 
 Result<std::vector<std::unique_ptr<ServerModule>>> BuildModules(const ModuleContext& ctx) {
   std::vector<std::unique_ptr<ServerModule>> modules;
+  // Sessions first: a refused token is a finding every later stage and the policy can see.
+  modules.push_back(NewSessionModule(ctx, NewMemorySessionStore(ctx.config ? ctx.config->sessions_max_open : 1'000'000)));
   modules.push_back(std::make_unique<TransactionModule>(ctx));
   return modules;
 }

@@ -19,9 +19,20 @@ failures, checked = [], 0
 state = {"last_decision": None}
 
 
+def open_session(flow):
+    status, _, body = send("POST", "/v1/sessions", {"flow_type": flow})
+    if status != 201:
+        raise SystemExit("could not open a %s session: %d %s" % (flow, status, body[:200]))
+    return json.loads(body)["session_token"]
+
+
 def substitute(value):
     text = json.dumps(value)
     text = text.replace("{{unique}}", "contract_" + uuid.uuid4().hex[:16])
+    for flow in ("onboarding", "login"):
+        marker = "{{session_token:%s}}" % flow
+        while marker in text:
+            text = text.replace(marker, open_session(flow), 1)
     if state["last_decision"]:
         text = text.replace("{{last_decision}}", state["last_decision"])
     return json.loads(text)

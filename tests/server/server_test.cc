@@ -175,7 +175,7 @@ INSTANTIATE_TEST_SUITE_P(
         Bad{"wrong_type", "POST", "/v1/decisions", R"({"request_id":"b1","flow_type":"login","signals":{"passive":"high"}})", kJson, 1, 422, "wrong-type"},
         Bad{"missing_field", "POST", "/v1/decisions", R"({"request_id":"b1"})", kJson, 1, 422, "missing-field"},
         Bad{"unknown_flow", "POST", "/v1/decisions", R"({"request_id":"b1","flow_type":"mortgage"})", kJson, 1, 422, "unknown-flow"},
-        Bad{"unknown_signal", "POST", "/v1/decisions", R"({"request_id":"b1","flow_type":"login","signals":{"mystery":0.5}})", kJson, 1, 422, "unknown-signal"},
+        Bad{"unknown_signal", "POST", "/v1/decisions", R"({"request_id":"b1","flow_type":"transaction_approval","signals":{"mystery":0.5}})", kJson, 1, 422, "unknown-signal"},
         Bad{"unknown_field", "POST", "/v1/decisions", R"({"request_id":"b1","flow_type":"login","extra":1})", kJson, 1, 422, "unknown-field"},
         Bad{"body_too_large", "POST", "/v1/decisions", std::string(70000, ' '), kJson, 1, 413, "body-too-large"},
         Bad{"wrong_content_type", "POST", "/v1/decisions", Txn("b2"), "text/plain", 1, 415, "unsupported-media-type"},
