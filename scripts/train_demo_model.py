@@ -55,8 +55,12 @@ def simulate(rng, n, fraud_rate=0.08):
     f_strong = f & ~s
     y = np.where(rng.random(n) < 0.03, 1 - f, f).astype(np.int32)
     X = {}
-    X["amount"] = np.where(f, rng.lognormal(4.4, 1.3, n), rng.lognormal(3.6, 1.2, n))
-    X["account_age_days"] = np.where(f, rng.exponential(200, n), rng.exponential(700, n))
+    # Seed 004's point: a large first payment from a new account is riskier than a small one
+    # from a long-standing customer.
+    X["amount"] = np.where(f_strong, rng.lognormal(5.6, 1.2, n),
+                           np.where(f, rng.lognormal(4.2, 1.3, n), rng.lognormal(3.6, 1.2, n)))
+    X["account_age_days"] = np.where(f_strong, rng.exponential(30, n),
+                                     np.where(f, rng.exponential(300, n), rng.exponential(700, n)))
     X["vel_account_count_1m"] = np.where(f, rng.poisson(2.0, n), rng.poisson(0.2, n)) + 1
     X["vel_account_count_1h"] = X["vel_account_count_1m"] + np.where(f, rng.poisson(6, n), rng.poisson(1, n))
     X["vel_account_amount_24h"] = X["amount"] * (1 + np.where(f, rng.poisson(8, n), rng.poisson(1.5, n)))
@@ -78,6 +82,15 @@ def simulate(rng, n, fraud_rate=0.08):
     no_session = rng.random(n) < 0.2
     for k in ("traj_transition_logp", "traj_rate_per_min", "traj_fingerprint_changes", "traj_interval_cv"):
         X[k][no_session] = np.nan
+    # Requests do not always name every entity; the model must learn what missing means.
+    for keys, share in ((("vel_card_count_1h", "vel_card_count_24h"), 0.3), (("vel_device_count_1h",), 0.35),
+                        (("vel_ip_count_1h", "vel_ip_count_24h"), 0.3),
+                        (("vel_account_count_1m", "vel_account_count_1h", "vel_account_amount_24h"), 0.05)):
+        gone = rng.random(n) < share
+        for k in keys:
+            X[k] = X[k].astype(float)
+            X[k][gone] = np.nan
+    X["account_age_days"] = np.where(rng.random(n) < 0.05, np.nan, X["account_age_days"])
     X["probe_count"] = np.where(f_strong & (rng.random(n) < 0.25), rng.poisson(8, n), rng.poisson(0.1, n)).astype(float)
     cols = []
     for name, _, transform in FEATURES:

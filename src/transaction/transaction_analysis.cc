@@ -7,6 +7,7 @@
 
 #include "analyzers/features.h"
 #include "calibration/calibration.h"
+#include "core/file.h"
 #include "core/json_writer.h"
 #include "core/log.h"
 #include "server/module.h"
@@ -37,10 +38,36 @@ class StageClock {
   std::chrono::steady_clock::time_point last_ = std::chrono::steady_clock::now();
 };
 
+// What identifies a loaded model: its files as they are on disk, and the evaluator asked for.
+std::string ModelStamp(const std::string& schema_path, const std::string& evaluator) {
+  std::string stamp = evaluator;
+  auto add = [&](const std::string& path) {
+    std::error_code ec;
+    const auto size = std::filesystem::file_size(path, ec);
+    const auto time = std::filesystem::last_write_time(path, ec);
+    stamp += "|" + path + ":" + std::to_string(ec ? 0 : size) + ":" +
+             std::to_string(ec ? 0 : time.time_since_epoch().count());
+  };
+  add(schema_path);
+  // The model file the schema names, found without parsing it fully.
+  auto text = ReadFile(schema_path);
+  if (text.ok()) {
+    auto at = text->find("\"model\"");
+    auto q1 = at == std::string::npos ? at : text->find('"', text->find(':', at) + 1);
+    auto q2 = q1 == std::string::npos ? q1 : text->find('"', q1 + 1);
+    if (q2 != std::string::npos) {
+      std::filesystem::path m(text->substr(q1 + 1, q2 - q1 - 1));
+      if (m.is_relative()) m = std::filesystem::path(schema_path).parent_path() / m;
+      add(m.string());
+    }
+  }
+  return stamp;
+}
+
 }  // namespace
 
 Result<std::shared_ptr<const TransactionAnalysis::Loaded>> TransactionAnalysis::LoadConfig(
-    const std::string& config_dir, const CalibrationSet* calibrations) {
+    const std::string& config_dir, const CalibrationSet* calibrations, const Loaded* previous) {
   auto cfg = analyzers::LoadAnalyzersConfig(UnderConfig(config_dir, "analyzers.yaml"));
   if (!cfg.ok()) return cfg.error();
   auto loaded = std::make_shared<Loaded>();
@@ -54,8 +81,15 @@ Result<std::shared_ptr<const TransactionAnalysis::Loaded>> TransactionAnalysis::
   const auto& fm = loaded->config.fraud_model;
   if (fm.enabled) {
     const auto& names = analyzers::OutputNames();
-    auto model = HostedModel::Load(UnderConfig(config_dir, fm.schema), *ParseEvaluator(fm.evaluator),
-                                   std::span<const std::string_view>(names.data(), names.size()));
+    const std::string schema_path = UnderConfig(config_dir, fm.schema);
+    loaded->model_stamp = ModelStamp(schema_path, fm.evaluator);
+    Result<std::shared_ptr<const HostedModel>> model = Error::Invalid("not loaded");
+    if (previous && previous->model && previous->model_stamp == loaded->model_stamp) {
+      model = previous->model;
+    } else {
+      model = HostedModel::Load(schema_path, *ParseEvaluator(fm.evaluator),
+                                std::span<const std::string_view>(names.data(), names.size()));
+    }
     if (!model.ok()) return model.error();
     if ((*model)->num_features() > kMaxFeatures) {
       return Error::Invalid("more than " + std::to_string(kMaxFeatures) + " features", fm.schema);

@@ -37,12 +37,16 @@ class TransactionAnalysis {
     analyzers::AnalyzersConfig config;
     std::shared_ptr<const HostedModel> model;             // null when disabled
     std::shared_ptr<const analyzers::MarkovModel> chain;  // null when no trajectory model
+    std::string model_stamp;  // schema and model files' paths, sizes and times, and the evaluator
   };
 
   // Reads <config_dir>/analyzers.yaml and what it names. `calibrations` (may be null) is checked
-  // for the model's signal version.
+  // for the model's signal version. With `previous`, a model whose schema and model files are
+  // unchanged (path, size, modification time) is reused rather than loaded again, so a reload
+  // that changes only the policy or keys stays fast.
   static Result<std::shared_ptr<const Loaded>> LoadConfig(const std::string& config_dir,
-                                                          const CalibrationSet* calibrations);
+                                                          const CalibrationSet* calibrations,
+                                                          const Loaded* previous = nullptr);
 
   explicit TransactionAnalysis(std::shared_ptr<const Loaded> loaded);
 

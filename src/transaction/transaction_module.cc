@@ -6,7 +6,7 @@
 
 namespace vigil {
 
-TransactionModule::TransactionModule(const ModuleContext& ctx) : config_dir_(ctx.config_dir), engine_(ctx.engine) {
+TransactionModule::TransactionModule(const ModuleContext& ctx) : config_dir_(ctx.config_dir) {
   auto loaded = Load();
   if (!loaded.ok()) {
     error_ = loaded.error().ToString();
@@ -23,8 +23,13 @@ TransactionModule::TransactionModule(const ModuleContext& ctx) : config_dir_(ctx
 }
 
 Result<std::shared_ptr<const TransactionAnalysis::Loaded>> TransactionModule::Load() const {
-  std::shared_ptr<const DecisionEngine> engine = engine_ ? engine_() : nullptr;
-  return TransactionAnalysis::LoadConfig(config_dir_, engine ? &engine->calibrations() : nullptr);
+  // The calibrations as they are on disk, which is what the engine will hold after this reload
+  // (modules reload before the engine is swapped).
+  auto calibrations = CalibrationSet::LoadDirectory(EngineFiles::Under(config_dir_).calibration_dir);
+  if (!calibrations.ok()) return calibrations.error();
+  std::shared_ptr<const TransactionAnalysis::Loaded> previous;
+  if (ready_.load()) previous = analysis_->loaded();
+  return TransactionAnalysis::LoadConfig(config_dir_, &*calibrations, previous.get());
 }
 
 void TransactionModule::AddRoutes(std::vector<Route>& routes) {

@@ -28,7 +28,6 @@ class TransactionModule : public ServerModule {
   Result<std::shared_ptr<const TransactionAnalysis::Loaded>> Load() const;
 
   std::string config_dir_;
-  std::function<std::shared_ptr<const DecisionEngine>()> engine_;
   std::unique_ptr<TransactionAnalysis> analysis_;  // null until a configuration loads
   mutable std::mutex mu_;                          // guards error_ and creation of analysis_
   std::string error_;                              // why not ready; "" when ready

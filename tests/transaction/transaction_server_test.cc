@@ -108,9 +108,34 @@ TEST_F(TransactionServerTest, HostedModelScoresAndStatsShowIt) {
   EXPECT_GE(stats["fraud_model"]["scored"].get<int>(), 1);
   EXPECT_GE(stats["fraud_model"]["client_replaced"].get<int>(), 1);  // the hosted score won
   EXPECT_GE(stats["velocity"]["events"].get<int>(), 1);
+  // The audit record keeps the client's value beside the hosted score that was used.
+  auto rec = c.Get("/v1/decisions/hm_1", {{"Authorization", "Bearer " + server_->admin_key()}});
+  ASSERT_TRUE(rec.ok());
+  ASSERT_EQ(rec->status, 200) << rec->body;
+  json stored = json::parse(rec->body);
+  EXPECT_EQ(stored["record"]["request"]["context"]["client_fraud_model"], 0.99) << rec->body;
+  const double hosted = stored["record"]["request"]["signals"]["fraud_model"].get<double>();
+  EXPECT_GT(hosted, 0.0);
+  EXPECT_LT(hosted, 0.5);  // a 12.00 payment from a 3-year-old account
   auto unauth = c.Get("/v1/transactions/stats");
   ASSERT_TRUE(unauth.ok());
   EXPECT_EQ(unauth->status, 401);
+}
+
+// Seed 004: a first payment of 1000 from a day-old account is not a 5 payment from a three-year
+// customer: the hosted model scores them apart and the policy's segments judge them apart.
+TEST_F(TransactionServerTest, ContextDecidesNewLargeAgainstTrustedSmall) {
+  json risky = Decide(Txn("ctx_1", kT0, {{"account_id", "acct_new"}, {"card_id", "card_new"}, {"amount", 1000.0},
+                                         {"account_age_days", 1}}));
+  json trusted = Decide(Txn("ctx_2", kT0, {{"account_id", "acct_old"}, {"card_id", "card_old"}, {"amount", 5.0},
+                                           {"account_age_days", 1100}}));
+  EXPECT_EQ(risky["explanation"]["segment"], "new_account_large_amount") << risky.dump();
+  EXPECT_EQ(trusted["explanation"]["segment"], "trusted_small_amount") << trusted.dump();
+  EXPECT_EQ(trusted["decision"], "allow") << trusted.dump();
+  const double raw_risky = risky["explanation"]["signals"][0]["raw"], raw_trusted = trusted["explanation"]["signals"][0]["raw"];
+  EXPECT_EQ(risky["explanation"]["signals"][0]["name"], "fraud_model");
+  EXPECT_GT(raw_risky, raw_trusted) << risky.dump() << trusted.dump();
+  EXPECT_LT(risky["explanation"]["thresholds"]["pass"].get<double>(), trusted["explanation"]["thresholds"]["pass"].get<double>());
 }
 
 TEST(TransactionNotReady, BadSchemaKeepsTheServerNotReadyUntilFixed) {
