@@ -88,6 +88,7 @@ Result<std::unique_ptr<VigilApp>> VigilApp::Create(const ServerConfig& cfg, std:
   }
   app->auth_ = std::make_unique<Authenticator>(std::move(*ring));
 
+  app->metrics_ = std::make_unique<MetricsRegistry>();
   ModuleContext ctx;
   ctx.config = &app->cfg_;
   ctx.config_dir = app->ConfigDir();
@@ -97,6 +98,7 @@ Result<std::unique_ptr<VigilApp>> VigilApp::Create(const ServerConfig& cfg, std:
   VigilApp* self = app.get();
   ctx.engine = [self] { return self->engine_.load(); };
   ctx.now_ms = [self] { return self->NowMs(); };
+  ctx.metrics = app->metrics_.get();
   auto modules = BuildModules(ctx);
   if (!modules.ok()) return modules.error();
   app->modules_ = std::move(*modules);

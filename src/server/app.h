@@ -9,6 +9,7 @@
 #include <string>
 
 #include "auth/keys.h"
+#include "metrics/metrics.h"
 #include "pipeline/engine.h"
 #include "server/config.h"
 #include "server/http_server.h"
@@ -59,6 +60,7 @@ class VigilApp : public HttpHandler {
   std::string secret_;
   std::unique_ptr<AuditStore> store_;
   std::unique_ptr<Authenticator> auth_;
+  std::unique_ptr<MetricsRegistry> metrics_;  // before modules_: outlives them
   std::atomic<std::shared_ptr<const DecisionEngine>> engine_;
   std::atomic<bool> shutting_down_{false};
   std::vector<std::unique_ptr<ServerModule>> modules_;

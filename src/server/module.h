@@ -33,6 +33,7 @@ namespace vigil {
 
 class AuditStore;
 class DecisionEngine;
+class MetricsRegistry;
 
 // Time spent in one stage of one request, for metrics and the audit record.
 struct StageTiming {
@@ -83,6 +84,10 @@ struct ModuleContext {
   AuditStore* store = nullptr;
   std::function<std::shared_ptr<const DecisionEngine>()> engine;  // the engine in force
   std::function<std::int64_t()> now_ms;                           // wall or simulated clock
+  // The server's metrics (src/metrics/metrics.h): register families once (in the module's
+  // constructor), keep the returned pointers and update them from any hook. Lives as long as
+  // the server; served at GET /metrics.
+  MetricsRegistry* metrics = nullptr;
 };
 
 class ServerModule {

@@ -11,6 +11,7 @@
 #include "auth/keys.h"
 #include "core/json_writer.h"
 #include "core/log.h"
+#include "metrics/metrics.h"
 #include "pipeline/engine.h"
 #include "server/responses.h"
 
@@ -108,6 +109,7 @@ class SessionModule final : public ServerModule {
  public:
   SessionModule(const ModuleContext& ctx, std::shared_ptr<SessionStore> store)
       : ctx_(ctx), service_(std::move(store), ctx.secret) {
+    if (ctx.metrics) RegisterMetrics(*ctx.metrics);
     sweeper_ = std::thread([this] { SweepLoop(); });
   }
   ~SessionModule() override { Stop(); }
@@ -137,6 +139,7 @@ class SessionModule final : public ServerModule {
       req.attempt = c.attempt;  // the token's count, not the client's
     } else {
       counters_.refused[RefusalIndex(c.reason)].fetch_add(1, std::memory_order_relaxed);
+      if (m_refused_) m_refused_->Get({BuiltinReasonName(c.reason)}).Inc();
       req.findings.push_back(Finding{c.reason, 1.0, "session", {}});
       if (c.attempt > 0) req.attempt = c.attempt;
       Log(LogLevel::kWarn, "session_token_refused")
@@ -168,9 +171,11 @@ class SessionModule final : public ServerModule {
     }
     if (decision.outcome == Outcome::kRetry) {
       counters_.retries.fetch_add(1, std::memory_order_relaxed);
+      if (m_retries_) m_retries_->Get({decision.flow_type}).Inc();
       meta.next_token = service_.NextToken(c, in.key_id, static_cast<std::int64_t>(in.parsed->request.time_ms));
     } else {
       counters_.completed.fetch_add(1, std::memory_order_relaxed);
+      if (m_completed_) m_completed_->Get({decision.flow_type, decision.outcome_name}).Inc();
       service_.Finish(c);
     }
   }
@@ -213,6 +218,7 @@ class SessionModule final : public ServerModule {
       return respond(ProblemResponse({ProblemType::kOverloaded, "no room for another open session", ""}, version));
     }
     counters_.started.fetch_add(1, std::memory_order_relaxed);
+    if (m_started_) m_started_->Get({parsed->flow_type}).Inc();
     std::string body;
     JsonWriter w(body);
     w.BeginObject()
@@ -227,6 +233,28 @@ class SessionModule final : public ServerModule {
         .Field("max_attempts", static_cast<std::int64_t>(flow->max_attempts))
         .EndObject();
     respond(JsonResponse(http::status::created, std::move(body), version));
+  }
+
+  void RegisterMetrics(MetricsRegistry& reg) {
+    auto flows = LabelSpec::TopK("flow_type", 32);
+    auto set = [](auto r, auto*& out) {
+      if (r.ok()) out = *r;
+    };
+    set(reg.AddCounter("vigil_sessions_started_total", "Liveness sessions opened (POST /v1/sessions).", {flows}), m_started_);
+    set(reg.AddCounter("vigil_sessions_completed_total", "Sessions closed by a final outcome, by outcome.",
+                       {flows, LabelSpec::TopK("outcome", 8)}), m_completed_);
+    set(reg.AddCounter("vigil_session_retries_total", "Liveness attempts answered with retry (a next token issued).", {flows}),
+        m_retries_);
+    set(reg.AddCounter("vigil_sessions_abandoned_total", "Sessions that expired without a final outcome.", {flows}),
+        m_abandoned_);
+    set(reg.AddCounter("vigil_session_token_refusals_total", "Session tokens refused, by reason.",
+                       {LabelSpec::Allow("reason", {"TOKEN_INVALID", "TOKEN_WRONG_KEY", "TOKEN_EXPIRED", "TOKEN_REPLAYED"})}),
+        m_refused_);
+    auto open = reg.AddGauge("vigil_sessions_open", "Sessions held in the session store.");
+    if (open.ok()) {
+      Gauge* g = &(*open)->Get(std::vector<std::string_view>{});
+      reg.AddCollectHook([this, g] { g->Set(static_cast<double>(service_.store().size())); });
+    }
   }
 
   // The clock the sweeper uses: wall time, or under a simulated clock the latest event time seen.
@@ -244,7 +272,10 @@ class SessionModule final : public ServerModule {
       lock.unlock();
       const bool simulated = ctx_.config && ctx_.config->simulated_clock;
       std::int64_t now = simulated ? latest_ms_.load(std::memory_order_relaxed) : ctx_.now_ms();
-      service_.Sweep(now, [this](std::string_view) { counters_.abandoned.fetch_add(1, std::memory_order_relaxed); });
+      service_.Sweep(now, [this](std::string_view flow) {
+        counters_.abandoned.fetch_add(1, std::memory_order_relaxed);
+        if (m_abandoned_) m_abandoned_->Get({flow}).Inc();
+      });
       lock.lock();
     }
   }
@@ -257,6 +288,11 @@ class SessionModule final : public ServerModule {
   std::condition_variable cv_;
   bool stopping_ = false;
   std::thread sweeper_;
+  Family<Counter>* m_started_ = nullptr;
+  Family<Counter>* m_completed_ = nullptr;
+  Family<Counter>* m_retries_ = nullptr;
+  Family<Counter>* m_abandoned_ = nullptr;
+  Family<Counter>* m_refused_ = nullptr;
 };
 
 }  // namespace

@@ -16,6 +16,7 @@
 #include "core/json_writer.h"
 #include "core/log.h"
 #include "core/yaml_reader.h"
+#include "store/id_filter.h"
 
 namespace vigil {
 namespace {
@@ -136,6 +137,13 @@ class SqliteAuditStore final : public AuditStore {
       if (sync == "full" || sync == "extra") return Error::Invalid(msg, path);
       Log(LogLevel::kWarn, "audit_head_ahead").Str("detail", msg);
     }
+    // Every request id already in the log goes into the filter the idempotency check consults.
+    sqlite3_prepare_v2(db_, "SELECT request_id FROM audit WHERE request_id IS NOT NULL", -1, &st, nullptr);
+    while (sqlite3_step(st) == SQLITE_ROW) {
+      const auto* t = sqlite3_column_text(st, 0);
+      ids_.Add(std::string_view(reinterpret_cast<const char*>(t), static_cast<std::size_t>(sqlite3_column_bytes(st, 0))));
+    }
+    sqlite3_finalize(st);
     healthy_ = true;
     writer_ = std::thread([this] { Run(); });
     checkpointer_ = std::thread([this] { Checkpoint(); });
@@ -143,6 +151,7 @@ class SqliteAuditStore final : public AuditStore {
   }
 
   void Append(AppendRequest req, std::function<void(AppendResult)> done) override {
+    if (!req.request_id.empty()) ids_.Add(req.request_id);  // before it can be committed
     {
       std::lock_guard lk(mu_);
       if (queue_.size() < opt_.max_queue && !stopping_) {
@@ -158,6 +167,7 @@ class SqliteAuditStore final : public AuditStore {
   }
 
   Result<std::optional<AuditRecord>> FindByRequestId(const std::string& request_id) override {
+    if (!ids_.MayContain(request_id)) return std::optional<AuditRecord>();  // never seen: no read
     auto conn = Acquire();
     if (!conn.ok()) return conn.error();
     ReaderConn c = *conn;
@@ -417,6 +427,7 @@ class SqliteAuditStore final : public AuditStore {
   bool checkpoint_stop_ = false;
   std::thread checkpointer_;
 
+  RequestIdFilter ids_;
   std::mutex pool_mu_;
   std::vector<ReaderConn> pool_;
 };

@@ -5,6 +5,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <sstream>
 #include <thread>
 
 #include "support/audit_db.h"
@@ -182,6 +183,32 @@ TEST_F(SessionServerTest, IdempotentReplayOfADecisionIsNotATokenReplay) {
   ASSERT_TRUE(r1.ok() && r2.ok());
   EXPECT_EQ(r1->body, r2->body);  // the stored decision, not a second evaluation
   EXPECT_EQ(json::parse(r1->body)["decision"], "pass");
+}
+
+// The sum of a metric's samples whose label text contains `match` ("" for all).
+double Scrape(HttpClient& c, const std::string& metric, const std::string& match) {
+  auto r = c.Get("/metrics");
+  if (!r.ok() || r->status != 200) return -1;
+  double sum = 0;
+  std::istringstream in(r->body);
+  for (std::string line; std::getline(in, line);) {
+    if (line.rfind(metric, 0) != 0 || (line.size() > metric.size() && line[metric.size()] != '{' && line[metric.size()] != ' ')) continue;
+    if (!match.empty() && line.find(match) == std::string::npos) continue;
+    sum += std::stod(line.substr(line.rfind(' ') + 1));
+  }
+  return sum;
+}
+
+TEST_F(SessionServerTest, SessionsAndRefusalsAreCounted) {
+  auto c = Client();
+  double started = Scrape(c, "vigil_sessions_started_total", "flow_type=\"onboarding\"");
+  double replayed = Scrape(c, "vigil_session_token_refusals_total", "TOKEN_REPLAYED");
+  json s = Open("onboarding");
+  Decide("sess_count_1", s["session_token"], 0.95);
+  Decide("sess_count_2", s["session_token"], 0.95);  // replayed
+  EXPECT_EQ(Scrape(c, "vigil_sessions_started_total", "flow_type=\"onboarding\""), started + 1);
+  EXPECT_EQ(Scrape(c, "vigil_session_token_refusals_total", "TOKEN_REPLAYED"), replayed + 1);
+  EXPECT_GE(Scrape(c, "vigil_sessions_open", ""), 1);
 }
 
 }  // namespace

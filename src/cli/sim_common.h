@@ -1,0 +1,36 @@
+// Options shared by `vigil simulate` and `vigil demo`: which traffic to make.
+#pragma once
+
+#include <CLI/CLI.hpp>
+
+#include <cstdint>
+#include <string>
+
+#include "core/result.h"
+#include "simulate/scenario.h"
+#include "simulate/traffic.h"
+
+namespace vigil::cli {
+
+struct TrafficFlags {
+  std::string scenario = "clean";
+  std::string config;
+  std::uint64_t seed = 1;
+  int concurrency = 4;
+  double rate = 0;
+  std::uint64_t count = 0;
+  double duration_s = 0;
+  double days = 0;
+  double speed = 0;
+  std::int64_t start_ms = 0;
+  std::string run_id;
+  bool no_sessions = false;
+  bool no_labels = false;
+};
+
+void AddTrafficOptions(CLI::App& cmd, TrafficFlags& flags);
+Result<sim::Scenario> LoadTrafficScenario(const TrafficFlags& flags);
+// The generator's options from the flags; `rate_out` gets the pacing rate (events/s, 0: none).
+sim::TrafficOptions MakeTrafficOptions(const TrafficFlags& flags, const sim::Scenario& s, double* rate_out);
+
+}  // namespace vigil::cli

@@ -1,0 +1,230 @@
+// vigil's metrics library, shaped like prometheus-cpp: a MetricsRegistry owns families; a family
+// plus a set of label values gives a Counter, Gauge or Histogram (a "series"). The registry
+// renders every family in the Prometheus text exposition format 0.0.4.
+//
+// Hot path: updating a series is one or a few relaxed atomic operations, no lock. Finding the
+// series for a label set takes the family's own shared_mutex in shared mode (exclusive only the
+// first time a label set is seen), never a lock shared by all families. Callers with a fixed label
+// set resolve it once and keep the reference: series live as long as the registry.
+//
+// Bounded cardinality: every label has a LabelSpec. Either an allow-list (values outside it become
+// "other") or a top-K (the first K distinct values seen keep their own series, later ones become
+// "other"). Values longer than LabelSpec::max_len also become "other". So a client sending random
+// versions cannot grow the number of series past the product of the bounds.
+//
+// Thread-safety: everything here is safe to call from any thread. Registration returns an error
+// for a bad name or a name already registered with another type, help or labels; registering the
+// same family twice returns the first one.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <shared_mutex>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <unordered_set>
+#include <vector>
+
+#include "core/result.h"
+
+namespace vigil {
+
+inline constexpr std::string_view kOtherLabelValue = "other";
+
+// A monotonically increasing value. Inc with a negative amount is ignored.
+class Counter {
+ public:
+  void Inc(double v = 1.0) {
+    if (v >= 0.0) value_.fetch_add(v, std::memory_order_relaxed);
+  }
+  double Value() const { return value_.load(std::memory_order_relaxed); }
+
+ private:
+  std::atomic<double> value_{0.0};
+};
+
+// A value that goes up and down.
+class Gauge {
+ public:
+  void Set(double v) { value_.store(v, std::memory_order_relaxed); }
+  void Inc(double v = 1.0) { value_.fetch_add(v, std::memory_order_relaxed); }
+  void Dec(double v = 1.0) { value_.fetch_sub(v, std::memory_order_relaxed); }
+  double Value() const { return value_.load(std::memory_order_relaxed); }
+
+ private:
+  std::atomic<double> value_{0.0};
+};
+
+// Observations counted into buckets with upper bounds `bounds` (sorted, finite; +Inf is implied).
+// An observation v goes into the first bucket with v <= bound (Prometheus "le" semantics).
+class Histogram {
+ public:
+  explicit Histogram(const std::vector<double>& bounds);
+  void Observe(double v);
+
+  struct Snapshot {
+    std::vector<double> bounds;               // finite upper bounds
+    std::vector<std::uint64_t> cumulative;    // bounds.size() + 1 entries; last = +Inf = count
+    double sum = 0.0;
+    std::uint64_t count = 0;
+  };
+  // Cumulative counts as exposed; count always equals the +Inf bucket.
+  Snapshot Collect() const;
+
+ private:
+  const std::vector<double>& bounds_;  // owned by the family
+  std::unique_ptr<std::atomic<std::uint64_t>[]> counts_;  // per bucket, not cumulative
+  std::atomic<double> sum_{0.0};
+};
+
+// Bucket helpers (prometheus-cpp's Histogram::BucketBoundaries).
+std::vector<double> LinearBuckets(double start, double width, int count);
+std::vector<double> ExponentialBuckets(double start, double factor, int count);
+// Seconds, 0.5 ms .. 10 s: request and stage latencies.
+std::vector<double> LatencyBuckets();
+// 0.05 .. 1.0 in steps of 0.05: scores in [0, 1].
+std::vector<double> ScoreBuckets();
+
+// How one label's values are bounded.
+struct LabelSpec {
+  std::string name;
+  std::vector<std::string> allow;  // non-empty: allow-list; anything else folds into "other"
+  std::size_t top_k = 20;          // used when `allow` is empty: first K distinct values kept
+  std::size_t max_len = 64;        // longer values fold into "other"
+
+  static LabelSpec Allow(std::string name, std::vector<std::string> values) {
+    return LabelSpec{std::move(name), std::move(values), 0, 64};
+  }
+  static LabelSpec TopK(std::string name, std::size_t k) {
+    return LabelSpec{std::move(name), {}, k, 64};
+  }
+};
+
+// Hash for heterogeneous lookup (find by string_view without building a string).
+struct StringHash {
+  using is_transparent = void;
+  std::size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+};
+using StringSet = std::unordered_set<std::string, StringHash, std::equal_to<>>;
+
+enum class MetricType : std::uint8_t { kCounter, kGauge, kHistogram };
+
+// The parts all families share: name, help, labels and the text rendering.
+class FamilyBase {
+ public:
+  FamilyBase(std::string name, std::string help, std::vector<LabelSpec> labels);
+  virtual ~FamilyBase() = default;
+  FamilyBase(const FamilyBase&) = delete;
+  FamilyBase& operator=(const FamilyBase&) = delete;
+
+  const std::string& name() const { return name_; }
+  const std::string& help() const { return help_; }
+  const std::vector<LabelSpec>& labels() const { return labels_; }
+  virtual MetricType type() const = 0;
+  // Number of series (label sets) in the family.
+  std::size_t size() const;
+  // A hard cap on the number of series: once reached, a new label set is counted under the
+  // series whose labels are all "other". Default 10,000. Set before use.
+  void set_max_series(std::size_t n) { max_series_ = n; }
+  // Label values that were folded into "other" so far.
+  std::uint64_t folded() const { return folded_.load(std::memory_order_relaxed); }
+  // Appends "# HELP", "# TYPE" and every series, sorted by label values.
+  void Render(std::string& out) const;
+
+ protected:
+  // Returns the series for raw label values, creating it if new. Missing values count as "",
+  // extra ones are ignored.
+  void* Resolve(const std::vector<std::string_view>& values);
+  virtual void* NewSeries() = 0;  // creates and owns one series (under the exclusive lock)
+  // `labels` is the rendered label list without braces ("a=\"x\",b=\"y\"") or "".
+  virtual void RenderSeries(const void* series, const std::string& labels,
+                            std::string& out) const = 0;
+
+  std::string name_;
+  std::string help_;
+  std::vector<LabelSpec> labels_;
+
+ private:
+  // Appends the bounded value of label i to `key`. Returns false when a top-K label still has
+  // room for the value but `may_admit` is false (the caller retries under the exclusive lock).
+  // `folds` counts values folded into "other".
+  bool Bound(std::size_t i, std::string_view v, bool may_admit, std::string& key, int& folds);
+
+  mutable std::shared_mutex mu_;
+  std::vector<StringSet> allow_;     // per label (allow-list labels)
+  std::vector<StringSet> admitted_;  // per label (top-K labels)
+  std::unordered_map<std::string, void*> index_;           // bound key -> series
+  std::atomic<std::uint64_t> folded_{0};
+  std::size_t max_series_ = 10000;
+};
+
+// A family of series of one type. Get returns a reference valid for the registry's lifetime.
+template <typename T>
+class Family final : public FamilyBase {
+ public:
+  Family(std::string name, std::string help, std::vector<LabelSpec> labels,
+         std::vector<double> buckets = {});
+  MetricType type() const override;
+  T& Get(const std::vector<std::string_view>& values) { return *static_cast<T*>(Resolve(values)); }
+  T& Get(std::initializer_list<std::string_view> values) {
+    return Get(std::vector<std::string_view>(values));
+  }
+  const std::vector<double>& buckets() const { return buckets_; }
+
+ private:
+  void* NewSeries() override;
+  void RenderSeries(const void* series, const std::string& labels, std::string& out) const override;
+
+  std::vector<double> buckets_;
+  std::vector<std::unique_ptr<T>> series_;  // guarded by FamilyBase's lock; addresses stable
+};
+
+class MetricsRegistry {
+ public:
+  MetricsRegistry() = default;
+  MetricsRegistry(const MetricsRegistry&) = delete;
+  MetricsRegistry& operator=(const MetricsRegistry&) = delete;
+
+  Result<Family<Counter>*> AddCounter(std::string name, std::string help,
+                                      std::vector<LabelSpec> labels = {});
+  Result<Family<Gauge>*> AddGauge(std::string name, std::string help,
+                                  std::vector<LabelSpec> labels = {});
+  Result<Family<Histogram>*> AddHistogram(std::string name, std::string help,
+                                          std::vector<LabelSpec> labels, std::vector<double> buckets);
+
+  // Called at the start of every Expose (uptime, process gauges). Must not call Expose.
+  void AddCollectHook(std::function<void()> hook);
+
+  // The whole registry in text format 0.0.4, families sorted by name.
+  std::string Expose() const;
+  // Number of series over all families.
+  std::size_t SeriesCount() const;
+
+ private:
+  template <typename T>
+  Result<Family<T>*> Add(std::string name, std::string help, std::vector<LabelSpec> labels,
+                         std::vector<double> buckets);
+
+  mutable std::mutex mu_;  // registration and Expose only; never the update path
+  std::map<std::string, std::unique_ptr<FamilyBase>> families_;
+  std::vector<std::function<void()>> hooks_;
+};
+
+inline constexpr std::string_view kExpositionContentType = "text/plain; version=0.0.4; charset=utf-8";
+
+// Text-format helpers (exposed for tests and for other renderers).
+bool ValidMetricName(std::string_view name);
+bool ValidLabelName(std::string_view name);
+// Label values: backslash, double quote and line feed escaped.
+void EscapeLabelValue(std::string_view v, std::string& out);
+// HELP text: backslash and line feed escaped.
+void EscapeHelp(std::string_view v, std::string& out);
+// Sample values: shortest round-trip form, "+Inf", "-Inf", "NaN".
+void FormatSampleValue(double v, std::string& out);
+
+}  // namespace vigil

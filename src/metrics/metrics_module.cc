@@ -1,0 +1,383 @@
+#include "metrics/metrics_module.h"
+
+#include <unistd.h>
+
+#include <chrono>
+#include <fstream>
+
+#include "audit/audit.h"
+#include "core/log.h"
+#include "pipeline/engine.h"
+
+#ifndef VIGIL_VERSION_STRING
+#define VIGIL_VERSION_STRING "dev"
+#endif
+
+namespace vigil {
+
+struct MetricsModule::Families {
+  Family<Counter>* decisions = nullptr;
+  Family<Histogram>* latency = nullptr;
+  Family<Histogram>* stage_latency = nullptr;
+  Family<Histogram>* scores = nullptr;
+  Family<Histogram>* disagreement = nullptr;
+  Family<Counter>* reasons = nullptr;
+  Family<Counter>* quality_rejections = nullptr;
+  Family<Counter>* security_events = nullptr;
+  Family<Counter>* security_signals = nullptr;
+  Family<Counter>* retries = nullptr;
+  Family<Counter>* reviews = nullptr;
+  Family<Counter>* spoof_proxy = nullptr;
+  Family<Counter>* problems = nullptr;
+  Family<Gauge>* version_first_seen = nullptr;
+  Counter* events_written = nullptr;
+  Counter* events_dropped = nullptr;
+};
+
+namespace {
+
+template <typename T>
+Status Take(Result<Family<T>*> r, Family<T>*& out) {
+  if (!r.ok()) return r.error();
+  out = *r;
+  return Status::Ok();
+}
+
+double Seconds(double ms) { return ms / 1000.0; }
+
+// Categories of the built-in codes, for when no catalogue is at hand (config/reasons.yaml agrees).
+ReasonCategory BuiltinCategory(ReasonCode c) {
+  auto v = static_cast<int>(c);
+  if (v >= static_cast<int>(ReasonCode::kNoFace) && v <= static_cast<int>(ReasonCode::kLowResolution)) {
+    return ReasonCategory::kQuality;
+  }
+  if (v >= static_cast<int>(ReasonCode::kVirtualCamera) && v <= static_cast<int>(ReasonCode::kDeviceIntegrity)) {
+    return ReasonCategory::kSecurity;
+  }
+  return ReasonCategory::kPolicy;
+}
+
+std::string_view OrNone(std::string_view v) { return v.empty() ? std::string_view("none") : v; }
+
+double ProcessCpuSeconds() {
+  std::ifstream in("/proc/self/stat");
+  std::string line;
+  if (!std::getline(in, line)) return 0;
+  auto close = line.rfind(')');
+  if (close == std::string::npos) return 0;
+  // Fields after the command: state is field 3; utime 14, stime 15 (1-based, proc(5)).
+  std::size_t pos = close + 2;
+  int field = 3;
+  double utime = 0, stime = 0;
+  while (pos < line.size() && field <= 15) {
+    std::size_t end = line.find(' ', pos);
+    if (end == std::string::npos) end = line.size();
+    if (field == 14) utime = std::strtod(line.c_str() + pos, nullptr);
+    if (field == 15) stime = std::strtod(line.c_str() + pos, nullptr);
+    pos = end + 1;
+    ++field;
+  }
+  return (utime + stime) / static_cast<double>(sysconf(_SC_CLK_TCK));
+}
+
+double ProcessResidentBytes() {
+  std::ifstream in("/proc/self/statm");
+  double size = 0, resident = 0;
+  if (!(in >> size >> resident)) return 0;
+  return resident * static_cast<double>(sysconf(_SC_PAGESIZE));
+}
+
+}  // namespace
+
+std::string NormaliseRoute(std::string_view path) {
+  constexpr std::string_view kDecisions = "/v1/decisions/";
+  if (path.size() > kDecisions.size() && path.substr(0, kDecisions.size()) == kDecisions) {
+    return "/v1/decisions/{request_id}";
+  }
+  return std::string(path);
+}
+
+Result<std::unique_ptr<MetricsModule>> MetricsModule::Create(const ModuleContext& ctx) {
+  auto cfg = LoadMetricsConfig(ctx.config_dir);
+  if (!cfg.ok()) return cfg.error();
+  std::unique_ptr<MetricsModule> m(new MetricsModule(ctx, std::move(*cfg)));
+  MetricsRegistry& reg = *m->registry_;
+  Families& f = *m->f_;
+  const MetricsConfig& c = m->cfg_;
+  auto L = [&](const char* n) { return c.Label(n); };
+  auto K = [](const char* n, std::size_t k) { return LabelSpec::TopK(n, k); };
+  Status s;
+  auto step = [&](Status st) {
+    if (s.ok() && !st.ok()) s = st;
+  };
+  step(Take(reg.AddCounter("vigil_decisions_total",
+                           "Durable decisions by slice (flow, platform, device class, browser, SDK and "
+                           "app versions, model and policy versions), outcome and decision band.",
+                           {L("flow_type"), L("platform"), L("device_class"), L("browser_family"),
+                            L("sdk_version"), L("app_version"), L("model_version"),
+                            L("policy_version"), K("outcome", 12), K("band", 8)}),
+            f.decisions));
+  step(Take(reg.AddHistogram("vigil_decision_latency_seconds",
+                             "Whole decision request, parse to durable audit record.",
+                             {L("flow_type")}, LatencyBuckets()),
+            f.latency));
+  step(Take(reg.AddHistogram("vigil_stage_latency_seconds",
+                             "Time spent in each stage of a decision request (quality, analyzers, "
+                             "engine, audit write, ...).",
+                             {L("flow_type"), K("stage", 32)}, LatencyBuckets()),
+            f.stage_latency));
+  step(Take(reg.AddHistogram("vigil_signal_score",
+                             "Calibrated score per signal, and the fused score (signal=\"fusion\").",
+                             {L("flow_type"), K("signal", 32), L("model_version")}, ScoreBuckets()),
+            f.scores));
+  step(Take(reg.AddHistogram("vigil_model_disagreement",
+                             "Spread (max - min) of the calibrated signals of one decision, for "
+                             "decisions with two signals or more.",
+                             {L("flow_type"), L("model_version")}, ScoreBuckets()),
+            f.disagreement));
+  step(Take(reg.AddCounter("vigil_decision_reasons_total",
+                           "Reason codes attached to durable decisions, by code and category.",
+                           {L("flow_type"), K("reason", 128), K("category", 12)}),
+            f.reasons));
+  step(Take(reg.AddCounter("vigil_quality_rejections_total",
+                           "Decisions with a capture-quality reason (camera or capture failures), "
+                           "by client version.",
+                           {L("flow_type"), L("platform"), L("sdk_version"), K("reason", 64)}),
+            f.quality_rejections));
+  step(Take(reg.AddCounter("vigil_security_events_total",
+                           "Decisions with a security reason (virtual camera, injection, replay, ...).",
+                           {L("flow_type"), L("platform"), K("reason", 64)}),
+            f.security_events));
+  step(Take(reg.AddCounter("vigil_security_signals_total",
+                           "Security flags reported true in a decision request's security block.",
+                           {L("flow_type"), K("signal", 32)}),
+            f.security_signals));
+  step(Take(reg.AddCounter("vigil_retries_total", "Decisions that asked the user to retry.",
+                           {L("flow_type"), L("platform"), L("browser_family"), L("sdk_version")}),
+            f.retries));
+  step(Take(reg.AddCounter("vigil_manual_reviews_total", "Decisions sent to manual review.",
+                           {L("flow_type")}),
+            f.reviews));
+  step(Take(reg.AddCounter("vigil_spoof_acceptance_proxy_total",
+                           "Passed decisions that carried a security or attack reason, a true security "
+                           "flag, or a score outside the pass band: a proxy for accepted spoofs.",
+                           {L("flow_type"), L("country")}),
+            f.spoof_proxy));
+  step(Take(reg.AddCounter("vigil_problems_total",
+                           "Problem responses (application/problem+json) by type and route.",
+                           {K("type", 64), K("route", 32)}),
+            f.problems));
+  step(Take(reg.AddGauge("vigil_version_first_seen_timestamp_seconds",
+                         "When a model or policy version decided for the first time in this process "
+                         "(Unix seconds): the release marker for post-release alerts.",
+                         {K("kind", 4), K("version", 32)}),
+            f.version_first_seen));
+  Family<Counter>* written = nullptr;
+  Family<Counter>* dropped = nullptr;
+  step(Take(reg.AddCounter("vigil_monitoring_events_total", "Monitoring events written."), written));
+  step(Take(reg.AddCounter("vigil_monitoring_events_dropped_total",
+                           "Monitoring events dropped because the writer's queue was full."),
+            dropped));
+  Family<Gauge>* build = nullptr;
+  Family<Gauge>* start = nullptr;
+  Family<Gauge>* uptime = nullptr;
+  Family<Gauge>* series = nullptr;
+  Family<Counter>* cpu = nullptr;
+  Family<Gauge>* rss = nullptr;
+  step(Take(reg.AddGauge("vigil_build_info", "Always 1; the labels name the build.",
+                         {K("version", 4), K("compiler", 4)}),
+            build));
+  step(Take(reg.AddGauge("vigil_process_start_time_seconds", "Process start, Unix seconds."), start));
+  step(Take(reg.AddGauge("vigil_uptime_seconds", "Seconds since the process started."), uptime));
+  step(Take(reg.AddGauge("vigil_metrics_series", "Series in this registry (cardinality guard)."), series));
+  step(Take(reg.AddCounter("process_cpu_seconds_total", "User and system CPU time of the process."), cpu));
+  step(Take(reg.AddGauge("process_resident_memory_bytes", "Resident memory of the process."), rss));
+  if (!s.ok()) return s.error();
+  for (Family<Counter>* fam : {f.decisions, f.reasons, f.quality_rejections, f.security_events,
+                               f.security_signals, f.retries, f.reviews, f.spoof_proxy, f.problems}) {
+    fam->set_max_series(c.max_series_per_family);
+  }
+  for (Family<Histogram>* fam : {f.latency, f.stage_latency, f.scores, f.disagreement}) {
+    fam->set_max_series(c.max_series_per_family);
+  }
+  f.events_written = &written->Get({});
+  f.events_dropped = &dropped->Get({});
+
+#ifdef __VERSION__
+  build->Get({VIGIL_VERSION_STRING, "gcc-compatible " __VERSION__}).Set(1);
+#else
+  build->Get({VIGIL_VERSION_STRING, "unknown"}).Set(1);
+#endif
+  const auto started = std::chrono::steady_clock::now();
+  const double start_s = std::chrono::duration<double>(
+                             std::chrono::system_clock::now().time_since_epoch())
+                             .count();
+  start->Get({}).Set(start_s);
+  Gauge* up = &uptime->Get({});
+  Gauge* n_series = &series->Get({});
+  Counter* cpu_s = &cpu->Get({});
+  Gauge* rss_g = &rss->Get({});
+  MetricsRegistry* regp = &reg;
+  reg.AddCollectHook([=] {
+    up->Set(std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
+    n_series->Set(static_cast<double>(regp->SeriesCount()));
+    double now_cpu = ProcessCpuSeconds();
+    if (now_cpu > cpu_s->Value()) cpu_s->Inc(now_cpu - cpu_s->Value());
+    rss_g->Set(ProcessResidentBytes());
+  });
+  m->StartEvents();
+  return m;
+}
+
+MetricsModule::MetricsModule(const ModuleContext& ctx, MetricsConfig cfg)
+    : ctx_(ctx), cfg_(std::move(cfg)), f_(std::make_unique<Families>()) {
+  if (ctx_.metrics == nullptr) {
+    owned_registry_ = std::make_unique<MetricsRegistry>();
+    registry_ = owned_registry_.get();
+  } else {
+    registry_ = ctx_.metrics;
+  }
+}
+
+MetricsModule::~MetricsModule() { Stop(); }
+
+void MetricsModule::StartEvents() {
+  std::string path = cfg_.events.path;
+  if (!path.empty() && path.front() != '/') path = ctx_.data_dir + "/" + path;
+  auto writer = std::make_shared<EventWriter>(cfg_.events, path, f_->events_written,
+                                              f_->events_dropped);
+  std::shared_ptr<EventWriter> old;
+  {
+    std::lock_guard lock(events_mu_);
+    old = std::move(events_);
+    events_ = std::move(writer);
+  }
+  if (old) old->Stop();
+}
+
+void MetricsModule::AddRoutes(std::vector<Route>& routes) {
+  Route r;
+  r.method = http::verb::get;
+  r.path = "/metrics";
+  r.scope = 0;
+  MetricsRegistry* reg = registry_;
+  r.handler = [reg](HttpRequest& req, std::string_view, Responder& respond) {
+    HttpResponse res{http::status::ok, req.version()};
+    res.set(http::field::content_type, std::string(kExpositionContentType));
+    res.set(http::field::cache_control, "no-store");
+    res.body() = reg->Expose();
+    res.prepare_payload();
+    respond(std::move(res));
+  };
+  routes.push_back(std::move(r));
+}
+
+void MetricsModule::OnDecided(const DecisionEvent& ev) {
+  const Families& f = *f_;
+  const DecisionRequest& req = ev.request;
+  const Decision& d = ev.decision;
+  const AttributeMap& cx = req.context;
+  std::string_view flow = req.flow_type;
+  std::string_view platform = OrNone(cx.GetString("platform"));
+  std::string_view browser = OrNone(cx.GetString("browser_family"));
+  std::string_view sdk = OrNone(cx.GetString("sdk_version"));
+  std::string_view model = OrNone(d.model_version);
+
+  f.decisions
+      ->Get({flow, platform, OrNone(cx.GetString("device_class")), browser, sdk,
+             OrNone(cx.GetString("app_version")), model, OrNone(d.policy_version), d.outcome_name,
+             d.band_name})
+      .Inc();
+  f.latency->Get({flow}).Observe(Seconds(ev.latency_ms));
+  for (const auto& t : ev.timings) {
+    if (t.stage != "total") f.stage_latency->Get({flow, t.stage}).Observe(Seconds(t.ms));
+  }
+  for (const auto& sc : d.fusion.signals) {
+    if (sc.present) f.scores->Get({flow, sc.name, model}).Observe(sc.calibrated);
+  }
+  if (d.fusion.has_score) f.scores->Get({flow, "fusion", model}).Observe(d.fusion.score);
+  if (d.fusion.signals.size() >= 2) f.disagreement->Get({flow, model}).Observe(d.fusion.disagreement);
+
+  std::shared_ptr<const DecisionEngine> engine = ctx_.engine ? ctx_.engine() : nullptr;
+  const ReasonCatalogue* cat = engine ? &engine->catalogue() : nullptr;
+  bool security_reason = false;
+  for (const auto& r : d.reasons) {
+    std::string_view code = BuiltinReasonName(r.code);
+    ReasonCategory category = BuiltinCategory(r.code);
+    if (cat != nullptr && static_cast<std::size_t>(r.code) < cat->all().size()) {
+      const ReasonInfo& info = cat->Info(r.code);
+      if (code.empty()) code = info.name;
+      category = info.category;
+    }
+    f.reasons->Get({flow, code, CategoryName(category)}).Inc();
+    if (category == ReasonCategory::kQuality) {
+      f.quality_rejections->Get({flow, platform, sdk, code}).Inc();
+    } else if (category == ReasonCategory::kSecurity) {
+      f.security_events->Get({flow, platform, code}).Inc();
+      security_reason = true;
+    } else if (r.code == ReasonCode::kScreenReplaySuspected || r.code == ReasonCode::kChallengeFailed ||
+               r.code == ReasonCode::kLowLivenessScore || r.code == ReasonCode::kHighFraudScore) {
+      security_reason = true;
+    }
+  }
+  bool security_flag = false;
+  for (const auto& a : req.security.items()) {
+    bool raised = a.kind == Value::Kind::kBool && a.boolean && a.name != "device_integrity";
+    if (a.name == "device_integrity" && a.kind == Value::Kind::kBool && !a.boolean) raised = true;
+    if (raised) {
+      f.security_signals->Get({flow, a.name}).Inc();
+      security_flag = true;
+    }
+  }
+  if (d.outcome == Outcome::kRetry) f.retries->Get({flow, platform, browser, sdk}).Inc();
+  if (d.outcome == Outcome::kReview) f.reviews->Get({flow}).Inc();
+  if (d.outcome == Outcome::kPass &&
+      (security_reason || security_flag || (d.band != DecisionBand::kPass && d.band != DecisionBand::kNone))) {
+    f.spoof_proxy->Get({flow, OrNone(cx.GetString("country"))}).Inc();
+  }
+  const double now_s = static_cast<double>(ev.time_ms) / 1000.0;
+  for (auto [kind, version] : {std::pair<std::string_view, std::string_view>{"model", model},
+                               {"policy", OrNone(d.policy_version)}}) {
+    Gauge& g = f.version_first_seen->Get({kind, version});
+    if (g.Value() == 0.0) g.Set(now_s);
+  }
+
+  std::shared_ptr<EventWriter> events;
+  {
+    std::lock_guard lock(events_mu_);
+    events = events_;
+  }
+  if (events && events->enabled()) events->Push(BuildMonitoringEvent(ev, cat));
+}
+
+void MetricsModule::OnProblem(ProblemType type, std::string_view route) {
+  f_->problems->Get({ProblemSlug(type), NormaliseRoute(route)}).Inc();
+}
+
+Status MetricsModule::Reload() {
+  auto cfg = LoadMetricsConfig(ctx_.config_dir);
+  if (!cfg.ok()) return cfg.error();
+  cfg_.events = cfg->events;  // label bounds are fixed at start (families already exist)
+  StartEvents();
+  return Status::Ok();
+}
+
+void MetricsModule::FlushEvents() {
+  std::shared_ptr<EventWriter> events;
+  {
+    std::lock_guard lock(events_mu_);
+    events = events_;
+  }
+  if (events) events->Flush();
+}
+
+void MetricsModule::Stop() {
+  std::shared_ptr<EventWriter> events;
+  {
+    std::lock_guard lock(events_mu_);
+    events = events_;
+  }
+  if (events) events->Stop();
+}
+
+}  // namespace vigil

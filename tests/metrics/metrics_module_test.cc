@@ -1,0 +1,181 @@
+// MetricsModule without a server: decisions counted by slice, scores, reasons, retries, problems,
+// bounded labels, and the monitoring events (fields, no subject ids, rotation).
+#include "metrics/metrics_module.h"
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include <filesystem>
+#include <random>
+
+#include "metrics/exposition_parser.h"
+#include "test_util.h"
+
+namespace vigil {
+namespace {
+
+using testing::ParseExposition;
+
+class ModuleFixture : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    std::random_device rd;
+    dir_ = std::filesystem::temp_directory_path() / ("vigil-metrics-" + std::to_string(rd()));
+    std::filesystem::create_directories(dir_ / "config");
+    std::filesystem::create_directories(dir_ / "data");
+  }
+  void TearDown() override {
+    module_.reset();
+    std::filesystem::remove_all(dir_);
+  }
+  void Make(const std::string& metrics_yaml) {
+    if (!metrics_yaml.empty()) std::ofstream(dir_ / "config" / "metrics.yaml") << metrics_yaml;
+    ModuleContext ctx;
+    ctx.config_dir = (dir_ / "config").string();
+    ctx.data_dir = (dir_ / "data").string();
+    ctx.metrics = &registry_;
+    auto m = MetricsModule::Create(ctx);
+    ASSERT_TRUE(m.ok()) << m.error().ToString();
+    module_ = std::move(*m);
+  }
+  void Decide(const std::string& id, const std::string& sdk, Outcome outcome, const char* outcome_name) {
+    DecisionRequest req;
+    req.request_id = id;
+    req.flow_type = "onboarding";
+    req.context.SetString("platform", "web");
+    req.context.SetString("browser_family", "chrome");
+    req.context.SetString("device_class", "mid");
+    req.context.SetString("sdk_version", sdk);
+    req.context.SetString("app_version", "5.2.0");
+    req.context.SetString("account_id", "acct_secret_42");
+    req.context.SetString("country", "DE");
+    req.quality.SetNumber("blur_score", 0.31);
+    req.security.SetBool("injection_signal", false);
+    req.security.SetBool("virtual_camera_signal", outcome == Outcome::kFail);
+    Decision d;
+    d.request_id = id;
+    d.flow_type = "onboarding";
+    d.outcome = outcome;
+    d.outcome_name = outcome_name;
+    d.band = outcome == Outcome::kPass ? DecisionBand::kPass : DecisionBand::kUncertain;
+    d.band_name = outcome == Outcome::kPass ? "pass" : "uncertain";
+    d.model_version = "fusion-0.6.4";
+    d.policy_version = "policy-2026-03-10";
+    d.fusion.has_score = true;
+    d.fusion.score = 0.61;
+    d.fusion.disagreement = 0.04;
+    d.fusion.signals = {{"passive", "p1", 0.58, 0.58, true}, {"active", "a1", 0.62, 0.62, true}};
+    if (outcome == Outcome::kRetry) d.reasons.push_back({ReasonCode::kBlurry, 1.0, true, ""});
+    if (outcome == Outcome::kFail) d.reasons.push_back({ReasonCode::kVirtualCamera, 1.0, true, ""});
+    std::vector<StageTiming> timings = {{"quality", 2.5}, {"engine", 0.2}, {"total", 12.0}};
+    DecisionEvent ev{req, d, "ab12", "key1", timings, 12.0, 1773834129000};
+    module_->OnDecided(ev);
+  }
+  testing::Exposition Scrape() { return ParseExposition(registry_.Expose()); }
+
+  std::filesystem::path dir_;
+  MetricsRegistry registry_;
+  std::unique_ptr<MetricsModule> module_;
+};
+
+TEST_F(ModuleFixture, CountsDecisionsBySliceAndOutcome) {
+  Make("");
+  Decide("r1", "web-2.4.1", Outcome::kPass, "pass");
+  Decide("r2", "web-2.4.1", Outcome::kRetry, "retry");
+  Decide("r3", "web-2.4.1", Outcome::kFail, "fail");
+  Decide("r4", "web-2.4.1", Outcome::kReview, "review");
+  auto e = Scrape();
+  ASSERT_EQ(e.error, "");
+  EXPECT_EQ(e.types["vigil_decisions_total"], "counter");
+  EXPECT_EQ(e.Sum("vigil_decisions_total", {{"flow_type", "onboarding"}, {"platform", "web"},
+                                            {"device_class", "mid"}, {"browser_family", "chrome"},
+                                            {"sdk_version", "web-2.4.1"}, {"app_version", "5.2.0"},
+                                            {"model_version", "fusion-0.6.4"},
+                                            {"policy_version", "policy-2026-03-10"},
+                                            {"outcome", "pass"}, {"band", "pass"}}),
+            1);
+  EXPECT_EQ(e.Sum("vigil_decisions_total"), 4);
+  EXPECT_EQ(e.Sum("vigil_retries_total", {{"browser_family", "chrome"}}), 1);
+  EXPECT_EQ(e.Sum("vigil_manual_reviews_total"), 1);
+  EXPECT_EQ(e.Sum("vigil_quality_rejections_total", {{"reason", "BLURRY"}, {"sdk_version", "web-2.4.1"}}), 1);
+  EXPECT_EQ(e.Sum("vigil_security_events_total", {{"reason", "VIRTUAL_CAMERA"}}), 1);
+  EXPECT_EQ(e.Sum("vigil_security_signals_total", {{"signal", "virtual_camera_signal"}}), 1);
+  EXPECT_EQ(e.Sum("vigil_decision_latency_seconds_count"), 4);
+  EXPECT_DOUBLE_EQ(e.Sum("vigil_decision_latency_seconds_sum"), 0.048);
+  EXPECT_EQ(e.Sum("vigil_stage_latency_seconds_count", {{"stage", "quality"}}), 4);
+  EXPECT_EQ(e.Sum("vigil_stage_latency_seconds_count", {{"stage", "total"}}), 0);
+  EXPECT_EQ(e.Sum("vigil_signal_score_count", {{"signal", "fusion"}}), 4);
+  EXPECT_EQ(e.Sum("vigil_signal_score_bucket", {{"signal", "passive"}, {"le", "0.6"}}), 4);
+  EXPECT_EQ(e.Sum("vigil_signal_score_bucket", {{"signal", "passive"}, {"le", "0.55"}}), 0);
+  EXPECT_EQ(e.Sum("vigil_model_disagreement_count"), 4);
+  EXPECT_EQ(e.Sum("vigil_build_info"), 1);
+  EXPECT_GT(e.Sum("vigil_process_start_time_seconds"), 1.7e9);
+  EXPECT_GT(e.Sum("vigil_version_first_seen_timestamp_seconds", {{"kind", "model"}}), 1.7e9);
+}
+
+TEST_F(ModuleFixture, RandomVersionsFoldIntoOther) {
+  Make("labels:\n  sdk_version: {top_k: 3}\n  app_version: {top_k: 2}\n");
+  for (int i = 0; i < 200; ++i) Decide("r" + std::to_string(i), "sdk-" + std::to_string(i), Outcome::kPass, "pass");
+  auto e = Scrape();
+  EXPECT_EQ(e.Count("vigil_decisions_total"), 4u);  // 3 versions + other
+  EXPECT_EQ(e.Sum("vigil_decisions_total", {{"sdk_version", "other"}}), 197);
+}
+
+TEST_F(ModuleFixture, ProblemsByTypeAndNormalisedRoute) {
+  Make("");
+  module_->OnProblem(ProblemType::kNotFound, "/v1/decisions/req_123");
+  module_->OnProblem(ProblemType::kNotFound, "/v1/decisions/req_456");
+  module_->OnProblem(ProblemType::kUnauthorized, "/v1/decisions");
+  auto e = Scrape();
+  EXPECT_EQ(e.Sum("vigil_problems_total", {{"type", "not-found"}, {"route", "/v1/decisions/{request_id}"}}), 2);
+  EXPECT_EQ(e.Sum("vigil_problems_total", {{"type", "unauthorized"}}), 1);
+}
+
+TEST_F(ModuleFixture, RefusesABadConfigNamingTheLine) {
+  std::ofstream(dir_ / "config" / "metrics.yaml") << "labels:\n  platform: {allow: [web], top_k: 3}\n";
+  ModuleContext ctx;
+  ctx.config_dir = (dir_ / "config").string();
+  ctx.metrics = &registry_;
+  auto m = MetricsModule::Create(ctx);
+  ASSERT_FALSE(m.ok());
+  EXPECT_NE(m.error().ToString().find("metrics.yaml:2"), std::string::npos) << m.error().ToString();
+}
+
+TEST_F(ModuleFixture, MonitoringEventsCarrySeedFieldsAndNoSubjectIds) {
+  Make("events: {sink: file, path: ev/events.jsonl}\n");
+  Decide("req_34b9", "web-2.4.1", Outcome::kRetry, "retry");
+  module_->FlushEvents();
+  std::string text = testing::Slurp((dir_ / "data" / "ev" / "events.jsonl").string());
+  ASSERT_FALSE(text.empty());
+  EXPECT_EQ(text.find("acct_secret_42"), std::string::npos);
+  auto j = nlohmann::json::parse(text);
+  for (const char* k : {"request_id", "timestamp", "flow_type", "platform", "browser_family",
+                        "sdk_version", "model_version", "policy_version", "decision", "decision_band",
+                        "latency_ms", "quality", "scores", "security", "evidence_id"}) {
+    EXPECT_TRUE(j.contains(k)) << k;
+  }
+  EXPECT_EQ(j["timestamp"], "2026-03-18T11:42:09.000Z");
+  EXPECT_EQ(j["decision"], "retry");
+  EXPECT_EQ(j["decision_band"], "uncertain");
+  EXPECT_DOUBLE_EQ(j["quality"]["blur_score"].get<double>(), 0.31);
+  EXPECT_DOUBLE_EQ(j["scores"]["fusion"].get<double>(), 0.61);
+  EXPECT_EQ(j["security"]["injection_signal"], false);
+  EXPECT_EQ(j["reasons"][0], "BLURRY");
+  EXPECT_EQ(j["evidence_id"], "ab12");
+  EXPECT_EQ(Scrape().Sum("vigil_monitoring_events_total"), 1);
+}
+
+TEST_F(ModuleFixture, EventFilesRotate) {
+  Make("events: {sink: file, path: ev/events.jsonl, max_bytes: 4096, max_files: 2}\n");
+  for (int i = 0; i < 60; ++i) Decide("r" + std::to_string(i), "web-2.4.1", Outcome::kPass, "pass");
+  module_->FlushEvents();
+  auto base = dir_ / "data" / "ev" / "events.jsonl";
+  EXPECT_TRUE(std::filesystem::exists(base));
+  EXPECT_TRUE(std::filesystem::exists(base.string() + ".1"));
+  EXPECT_TRUE(std::filesystem::exists(base.string() + ".2"));
+  EXPECT_FALSE(std::filesystem::exists(base.string() + ".3"));
+  EXPECT_LE(std::filesystem::file_size(base), 4096u);
+}
+
+}  // namespace
+}  // namespace vigil

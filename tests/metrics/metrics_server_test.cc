@@ -1,0 +1,155 @@
+// GET /metrics on the real server: the scrape passes `promtool check metrics`, parses back with
+// counts matching the requests sent, and random client versions do not grow the series count.
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <random>
+#include <set>
+#include <thread>
+
+#include "metrics/exposition_parser.h"
+#include "support/server_harness.h"
+
+namespace vigil {
+namespace {
+
+using testing::ParseExposition;
+using testing::ServerProcess;
+
+std::string Txn(const std::string& id, const std::string& sdk, const std::string& app,
+                const std::string& platform = "web") {
+  return R"({"request_id":")" + id + R"(","flow_type":"transaction_approval","context":{"platform":")" +
+         platform + R"(","browser_family":"chrome","device_class":"mid","sdk_version":")" + sdk +
+         R"(","app_version":")" + app +
+         R"(","account_id":"acct_)" + id + R"(","amount":120,"account_age_days":30},"signals":{"fraud_model":0.12,"device_risk":0.1,"behaviour":0.2}})";
+}
+
+class MetricsServerTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    server_ = new ServerProcess();
+    ASSERT_TRUE(server_->Start()) << server_->error();
+  }
+  static void TearDownTestSuite() {
+    EXPECT_EQ(server_->Terminate(), 0);
+    delete server_;
+  }
+  HttpClient Client() { return HttpClient("127.0.0.1", server_->port()); }
+  std::string Scrape() {
+    auto r = Client().Get("/metrics");
+    EXPECT_TRUE(r.ok());
+    if (!r.ok()) return "";
+    EXPECT_EQ(r->status, 200);
+    EXPECT_EQ(r->Header("content-type"), "text/plain; version=0.0.4; charset=utf-8");
+    return r->body;
+  }
+  // Decisions reach the metrics once durable, just after the response: poll briefly.
+  testing::Exposition ScrapeUntil(const std::string& name, double at_least) {
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    for (;;) {
+      auto e = ParseExposition(Scrape());
+      if (e.Sum(name) >= at_least || std::chrono::steady_clock::now() > deadline) return e;
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+  }
+  static ServerProcess* server_;
+};
+ServerProcess* MetricsServerTest::server_ = nullptr;
+
+TEST_F(MetricsServerTest, ScrapeParsesBackWithTheRequestsSent) {
+  auto c = Client();
+  const double before = ParseExposition(Scrape()).Sum("vigil_decisions_total");
+  for (int i = 0; i < 20; ++i) {
+    auto r = c.PostJson("/v1/decisions", Txn("m_parse_" + std::to_string(i), "web-2.4.1", "5.2.0"),
+                        server_->admin_key());
+    ASSERT_TRUE(r.ok());
+    ASSERT_EQ(r->status, 200) << r->body;
+  }
+  auto bad = c.PostJson("/v1/decisions", "{not json", server_->admin_key());
+  ASSERT_TRUE(bad.ok());
+  auto unauth = c.PostJson("/v1/decisions", Txn("m_unauth", "x", "y"), "vgl_wrong");
+  ASSERT_TRUE(unauth.ok());
+  auto e = ScrapeUntil("vigil_decisions_total", before + 20);
+  ASSERT_EQ(e.error, "");
+  EXPECT_EQ(e.Sum("vigil_decisions_total") - before, 20);
+  EXPECT_EQ(e.Sum("vigil_decisions_total", {{"flow_type", "transaction_approval"},
+                                            {"sdk_version", "web-2.4.1"},
+                                            {"app_version", "5.2.0"},
+                                            {"platform", "web"}}),
+            20);
+  EXPECT_GE(e.Sum("vigil_decision_latency_seconds_count"), before + 20);
+  EXPECT_GE(e.Sum("vigil_signal_score_count", {{"signal", "fraud_model"}}), 20);
+  EXPECT_GE(e.Sum("vigil_problems_total", {{"type", "malformed-json"}}), 1);
+  EXPECT_GE(e.Sum("vigil_problems_total", {{"type", "unauthorized"}}), 1);
+  EXPECT_EQ(e.Sum("vigil_build_info"), 1);
+  EXPECT_EQ(e.types["vigil_decision_latency_seconds"], "histogram");
+  // Every bucket series ends with +Inf equal to _count.
+  for (const auto& s : e.samples) {
+    if (s.name == "vigil_decision_latency_seconds_bucket" && s.labels.at("le") == "+Inf") {
+      EXPECT_EQ(s.value, e.Sum("vigil_decision_latency_seconds_count", {{"flow_type", s.labels.at("flow_type")}}));
+    }
+  }
+}
+
+TEST_F(MetricsServerTest, PromtoolFindsNothingToSay) {
+#ifndef VIGIL_PROMTOOL
+  GTEST_SKIP() << "promtool not found at configure time (scripts/install-deps.sh installs it)";
+#else
+  auto c = Client();
+  for (int i = 0; i < 3; ++i) {
+    (void)c.PostJson("/v1/decisions", Txn("m_lint_" + std::to_string(i), "web-\"odd\\ver", "a\nb"),
+                     server_->admin_key());
+  }
+  std::string text = ScrapeUntil("vigil_decisions_total", 3).samples.empty() ? "" : Scrape();
+  ASSERT_FALSE(text.empty());
+  std::string path = ::testing::TempDir() + "/vigil_scrape.txt";
+  std::ofstream(path) << text;
+  auto [code, out] = testing::Run(std::string(VIGIL_PROMTOOL) + " check metrics < " + path + " 2>&1");
+  EXPECT_EQ(code, 0) << out;
+  EXPECT_EQ(out, "") << out;
+#endif
+}
+
+TEST_F(MetricsServerTest, RandomClientVersionsDoNotGrowTheSeriesCount) {
+  auto c = Client();
+  std::mt19937 rng(7);
+  auto random_version = [&] { return "v" + std::to_string(rng()) + "." + std::to_string(rng() % 100); };
+  // Fill every top-K slot first, then measure: the count must not move however many new values come.
+  for (int i = 0; i < 60; ++i) {
+    (void)c.PostJson("/v1/decisions", Txn("m_card_a" + std::to_string(i), random_version(), random_version(),
+                                          i % 2 ? "web" : "platform-" + random_version()),
+                     server_->admin_key());
+  }
+  auto first = ScrapeUntil("vigil_decisions_total", 60);
+  const std::size_t series_before = first.Count("vigil_decisions_total");
+  for (int i = 0; i < 150; ++i) {
+    auto r = c.PostJson("/v1/decisions", Txn("m_card_b" + std::to_string(i), random_version(), random_version(),
+                                             i % 2 ? "web" : "platform-" + random_version()),
+                        server_->admin_key());
+    ASSERT_TRUE(r.ok());
+    ASSERT_EQ(r->status, 200) << r->body;
+  }
+  auto after = ScrapeUntil("vigil_decisions_total", first.Sum("vigil_decisions_total") + 150);
+  EXPECT_EQ(after.Sum("vigil_decisions_total"), first.Sum("vigil_decisions_total") + 150);
+  // Distinct (sdk, app, platform) combinations: none new once the slots are full.
+  auto combos = [](const testing::Exposition& e, std::set<std::string>* sdks) {
+    std::set<std::string> out;
+    for (const auto& s : e.samples) {
+      if (s.name != "vigil_decisions_total") continue;
+      out.insert(s.labels.at("sdk_version") + "|" + s.labels.at("app_version") + "|" + s.labels.at("platform"));
+      if (sdks) sdks->insert(s.labels.at("sdk_version"));
+    }
+    return out;
+  };
+  std::set<std::string> sdks;
+  EXPECT_EQ(combos(after, &sdks), combos(first, nullptr));
+  EXPECT_LE(sdks.size(), 21u);
+  EXPECT_LE(after.Count("vigil_decisions_total"), series_before + 4) << "only outcome/band changes";
+  // The bound: sdk_version and app_version top-20 each, platform allow-list + other.
+  EXPECT_LE(after.Count("vigil_decisions_total"), 21u * 21u * 5u);
+  EXPECT_GT(after.Sum("vigil_decisions_total", {{"sdk_version", "other"}}), 0);
+  EXPECT_GT(after.Sum("vigil_decisions_total", {{"platform", "other"}}), 0);
+}
+
+}  // namespace
+}  // namespace vigil
