@@ -12,13 +12,10 @@ PACKAGES=(
   # tests and tools
   libgtest-dev libgmock-dev libbenchmark-dev python3 python3-numpy python3-sklearn python3-scipy python3-jsonschema python3-yaml
   curl wrk clang libclang-rt-14-dev ccache
-<<<<<<< HEAD
   # transaction flow: hosted XGBoost models (C API, find_package needs both) and the demo model's training
   libxgboost-dev xgboost python3-xgboost
-=======
   # metrics: promtool (rule tests, exposition checks) and a real Prometheus server for tests
   prometheus
->>>>>>> main
 )
 
 missing=()

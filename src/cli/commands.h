@@ -17,10 +17,7 @@ void RegisterDemoCommand(CLI::App& app, int& exit_code);
 void RegisterCalibrateCommand(CLI::App& app, int& exit_code);
 void RegisterServeCommand(CLI::App& app, int& exit_code);
 void RegisterAuditCommands(CLI::App& app, int& exit_code);
-<<<<<<< HEAD
 void RegisterTrajectoryCommands(CLI::App& app, int& exit_code);
-=======
 void RegisterSimulateCommand(CLI::App& app, int& exit_code);
->>>>>>> main
 
 }  // namespace vigil::cli

@@ -28,11 +28,8 @@ int main(int argc, char** argv) {
   vigil::cli::RegisterCalibrateCommand(app, exit_code);
   vigil::cli::RegisterServeCommand(app, exit_code);
   vigil::cli::RegisterAuditCommands(app, exit_code);
-<<<<<<< HEAD
   vigil::cli::RegisterTrajectoryCommands(app, exit_code);
-=======
   vigil::cli::RegisterSimulateCommand(app, exit_code);
->>>>>>> main
   CLI11_PARSE(app, argc, argv);
   return exit_code;
 }

@@ -11,12 +11,9 @@ Result<std::vector<std::unique_ptr<ServerModule>>> BuildModules(const ModuleCont
   std::vector<std::unique_ptr<ServerModule>> modules;
   // Sessions first: a refused token is a finding every later stage and the policy can see.
   modules.push_back(NewSessionModule(ctx, NewMemorySessionStore(ctx.config ? ctx.config->sessions_max_open : 1'000'000)));
-<<<<<<< HEAD
   modules.push_back(std::make_unique<TransactionModule>(ctx));
-=======
   // Metrics last: it observes every decision and problem the others produced (GET /metrics).
   if (auto m = MetricsModule::Create(ctx); m.ok()) modules.push_back(std::move(*m)); else return m.error();
->>>>>>> main
   return modules;
 }
 
