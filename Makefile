@@ -23,9 +23,10 @@ build: deps $(BUILD)/build.ninja
 test: build
 	cd $(BUILD) && ctest -j $(JOBS) --output-on-failure --timeout 600 -LE 'soak|fuzz_long' $(CTEST_ARGS)
 
-# The product on the embedded store: see README.md.
+# The product on the embedded store: see README.md. Options: make demo DEMO_ARGS="--scenario fpr_creep".
+DEMO_ARGS ?=
 demo: build
-	./$(BUILD)/src/vigil demo
+	./$(BUILD)/src/vigil demo $(DEMO_ARGS)
 
 # Unit tests under AddressSanitizer and UndefinedBehaviorSanitizer.
 asan: deps

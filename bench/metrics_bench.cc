@@ -107,7 +107,7 @@ void BM_Expose10k(benchmark::State& state) {
   std::size_t series = 0;
   for (int f = 0; f < 8; ++f) {
     auto* fam = *reg.AddCounter("bench_c" + std::to_string(f) + "_total", "help",
-                                {LabelSpec::TopK("a", 1000), LabelSpec::TopK("b", 10)});
+                                {LabelSpec::TopK("a", 2000), LabelSpec::TopK("b", 10)});
     for (int i = 0; i < 1125; ++i) fam->Get({"value_" + std::to_string(i), "x"}).Inc(i);
     series += fam->size();
   }

@@ -156,6 +156,7 @@ void RegisterDemoCommand(CLI::App& app, int& exit_code) {
                          std::to_string(static_cast<int>(rate)) + " events/s for up to " +
                          std::to_string(static_cast<int>(f.duration_s)) + " s, " + std::to_string(days).substr(0, 4) +
                          " simulated days, seed " + std::to_string(f.seed) + "; Ctrl-C stops\n";
+    header += CompressionNote(f, topt);
     std::cout << header << std::flush;
 
     sim::TrafficGenerator traffic(*scenario, topt);
@@ -166,7 +167,7 @@ void RegisterDemoCommand(CLI::App& app, int& exit_code) {
     d.rate = rate;
     d.count = f.count;
     d.duration_s = f.duration_s;
-    d.days = days;
+    d.days = f.count > 0 ? 0 : days;
     d.sessions = !f.no_sessions;
     d.labels = !f.no_labels;
     d.stop = &g_demo_stop;

@@ -32,5 +32,9 @@ void AddTrafficOptions(CLI::App& cmd, TrafficFlags& flags);
 Result<sim::Scenario> LoadTrafficScenario(const TrafficFlags& flags);
 // The generator's options from the flags; `rate_out` gets the pacing rate (events/s, 0: none).
 sim::TrafficOptions MakeTrafficOptions(const TrafficFlags& flags, const sim::Scenario& s, double* rate_out);
+// A note for stderr when the run compresses time so much that the events in flight at once span
+// more than a minute of simulated time: a server that sweeps sessions by the latest event time
+// may then expire a session before its decision arrives. "" when the plan is fine.
+std::string CompressionNote(const TrafficFlags& flags, const sim::TrafficOptions& options);
 
 }  // namespace vigil::cli

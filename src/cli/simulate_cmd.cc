@@ -1,6 +1,7 @@
 // vigil simulate: realistic traffic against a running server, or into a JSONL file. See
 // docs/simulate.md.
 #include <csignal>
+#include <cstdio>
 #include <cstdlib>
 #include <iostream>
 
@@ -54,6 +55,18 @@ sim::TrafficOptions MakeTrafficOptions(const TrafficFlags& f, const sim::Scenari
   return o;
 }
 
+std::string CompressionNote(const TrafficFlags& f, const sim::TrafficOptions& o) {
+  const double spread_s = o.ms_per_event * (std::max(1, f.concurrency) - 1) / 1000.0;
+  if (spread_s <= 60.0) return {};
+  char buf[320];
+  std::snprintf(buf, sizeof buf,
+                "note: %d connections x %.0f s of simulated time per event: requests in flight span %.0f simulated "
+                "seconds, more than a session's lifetime may allow; some liveness sessions can expire before their "
+                "decision (fewer --days or connections avoid it)\n",
+                f.concurrency, o.ms_per_event / 1000.0, spread_s);
+  return buf;
+}
+
 void RegisterSimulateCommand(CLI::App& app, int& exit_code) {
   auto* cmd = app.add_subcommand("simulate", "Drive a running server with realistic traffic, or write it to a file");
   static TrafficFlags f;
@@ -101,7 +114,7 @@ void RegisterSimulateCommand(CLI::App& app, int& exit_code) {
     d.rate = rate;
     d.count = f.count;
     d.duration_s = f.duration_s;
-    d.days = days;
+    d.days = f.count > 0 ? 0 : days;  // with a count, --days only sets the spacing
     d.sessions = !f.no_sessions;
     d.labels = !f.no_labels;
     d.stop = &g_stop;
@@ -112,6 +125,7 @@ void RegisterSimulateCommand(CLI::App& app, int& exit_code) {
         std::cerr << sim::ProgressLine(s, static_cast<double>(start)) << "\n";
       };
     }
+    std::cerr << CompressionNote(f, topt);
     std::signal(SIGINT, OnInterrupt);
     std::signal(SIGTERM, OnInterrupt);
     std::cerr << "vigil simulate: scenario " << scenario->name << ", seed " << f.seed << ", " << days

@@ -9,9 +9,8 @@ namespace {
 // Joins bound label values in a series key. 0xFF never occurs in UTF-8 text.
 constexpr char kSep = '\xff';
 
-std::vector<std::string_view> SplitKey(std::string_view key, std::size_t n) {
-  std::vector<std::string_view> out;
-  out.reserve(n);
+void SplitKey(std::string_view key, std::size_t n, std::vector<std::string_view>& out) {
+  out.clear();
   std::size_t start = 0;
   for (std::size_t i = 0; i < n; ++i) {
     std::size_t end = key.find(kSep, start);
@@ -19,7 +18,6 @@ std::vector<std::string_view> SplitKey(std::string_view key, std::size_t n) {
     out.push_back(key.substr(start, end - start));
     start = end + 1;
   }
-  return out;
 }
 
 }  // namespace
@@ -42,7 +40,7 @@ bool FamilyBase::Bound(std::size_t i, std::string_view v, bool may_admit, std::s
                        int& folds) {
   const LabelSpec& spec = labels_[i];
   bool keep = false;
-  if (v.size() <= spec.max_len) {
+  if (v.size() <= spec.max_len && v.find(kSep) == std::string_view::npos) {
     if (!spec.allow.empty()) {
       keep = allow_[i].count(v) > 0;
     } else if (admitted_[i].count(v) > 0) {
@@ -61,8 +59,21 @@ bool FamilyBase::Bound(std::size_t i, std::string_view v, bool may_admit, std::s
 void* FamilyBase::Resolve(const std::vector<std::string_view>& values) {
   const std::size_t n = labels_.size();
   auto value_at = [&](std::size_t i) { return i < values.size() ? values[i] : std::string_view(); };
-  std::string key;
-  key.reserve(64);
+  // Fast path: when every value keeps its own series (the common case), the raw values joined are
+  // the series key. A raw key can only match a key made of kept values (allow-lists are fixed,
+  // top-K sets only grow; values with the separator or over max_len never appear in keys).
+  thread_local std::string key;
+  key.clear();
+  for (std::size_t i = 0; i < n; ++i) {
+    if (i > 0) key.push_back(kSep);
+    key.append(value_at(i));
+  }
+  {
+    std::shared_lock lock(mu_);
+    auto it = index_.find(key);
+    if (it != index_.end()) return it->second;
+  }
+  key.clear();
   int folds = 0;
   auto count_folds = [&] {
     if (folds > 0) folded_.fetch_add(static_cast<std::uint64_t>(folds), std::memory_order_relaxed);
@@ -103,7 +114,7 @@ void* FamilyBase::Resolve(const std::vector<std::string_view>& values) {
     if (it != index_.end()) return it->second;  // else: one series over the cap, then no more
   }
   void* series = NewSeries();
-  index_.emplace(std::move(key), series);
+  index_.emplace(key, series);
   return series;
 }
 
@@ -122,9 +133,10 @@ void FamilyBase::Render(std::string& out) const {
   for (const auto& [key, series] : index_) rows.emplace_back(key, series);
   std::sort(rows.begin(), rows.end());
   std::string labels;
+  std::vector<std::string_view> values;
   for (const auto& [key, series] : rows) {
     labels.clear();
-    auto values = SplitKey(key, labels_.size());
+    SplitKey(key, labels_.size(), values);
     for (std::size_t i = 0; i < labels_.size(); ++i) {
       if (i > 0) labels.push_back(',');
       labels.append(labels_[i].name).append("=\"");
@@ -140,7 +152,12 @@ void FamilyBase::Render(std::string& out) const {
 template <typename T>
 Family<T>::Family(std::string name, std::string help, std::vector<LabelSpec> labels,
                   std::vector<double> buckets)
-    : FamilyBase(std::move(name), std::move(help), std::move(labels)), buckets_(std::move(buckets)) {}
+    : FamilyBase(std::move(name), std::move(help), std::move(labels)), buckets_(std::move(buckets)) {
+  for (double b : buckets_) {
+    le_.emplace_back();
+    FormatSampleValue(b, le_.back());
+  }
+}
 
 template <>
 MetricType Family<Counter>::type() const { return MetricType::kCounter; }
@@ -179,14 +196,9 @@ void Family<T>::RenderSeries(const void* series, const std::string& labels, std:
     Histogram::Snapshot snap = s.Collect();
     std::string le;
     for (std::size_t b = 0; b <= snap.bounds.size(); ++b) {
-      le = labels;
+      le.assign(labels);
       if (!le.empty()) le.push_back(',');
-      le.append("le=\"");
-      if (b < snap.bounds.size()) {
-        FormatSampleValue(snap.bounds[b], le);
-      } else {
-        le.append("+Inf");
-      }
+      le.append("le=\"").append(b < le_.size() ? std::string_view(le_[b]) : std::string_view("+Inf"));
       le.push_back('"');
       Sample(out, name_, "_bucket", le, static_cast<double>(snap.cumulative[b]));
     }

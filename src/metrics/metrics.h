@@ -158,7 +158,7 @@ class FamilyBase {
   mutable std::shared_mutex mu_;
   std::vector<StringSet> allow_;     // per label (allow-list labels)
   std::vector<StringSet> admitted_;  // per label (top-K labels)
-  std::unordered_map<std::string, void*> index_;           // bound key -> series
+  std::unordered_map<std::string, void*, StringHash, std::equal_to<>> index_;  // bound key -> series
   std::atomic<std::uint64_t> folded_{0};
   std::size_t max_series_ = 10000;
 };
@@ -181,6 +181,7 @@ class Family final : public FamilyBase {
   void RenderSeries(const void* series, const std::string& labels, std::string& out) const override;
 
   std::vector<double> buckets_;
+  std::vector<std::string> le_;  // bucket bounds as exposed
   std::vector<std::unique_ptr<T>> series_;  // guarded by FamilyBase's lock; addresses stable
 };
 

@@ -94,6 +94,10 @@ class Run {
       std::lock_guard lock(labels_mu_);
       stats_.SetLabelsPending(labels_pending_.size());
     }
+    if (key_refused_ != 0) {
+      return Error::Invalid("the server refused the API key (HTTP " + std::to_string(key_refused_) +
+                            "): pass a key with scopes decide and label (--key or $VIGIL_API_KEY)");
+    }
     DriveReport report;
     report.final = Take();
     report.sessions_used = sessions_;
@@ -163,10 +167,11 @@ class Run {
     }
     if (r->status != 200 || !ParseAnswer(r->body, answer)) {
       stats_.Error(std::to_string(r->status));
+      if (r->status == 401 || r->status == 403) RefusedKey(r->status);
       if (r->status != 429 && r->status != 503) LogOnce(r->status, r->body);
       return false;
     }
-    stats_.Decision(e.kind == EventKind::kLiveness, answer.decision, ms);
+    stats_.Decision(e.kind == EventKind::kLiveness, answer.decision, ms, e.ContextString("platform"));
     return true;
   }
 
@@ -176,6 +181,7 @@ class Run {
       auto r = client.PostJson("/v1/sessions", e.SessionBody(), opt_.api_key);
       if (!r.ok() || (r->status != 200 && r->status != 201) || (token = SessionToken(r->body)).empty()) {
         stats_.Error(r.ok() ? std::to_string(r->status) + " session" : "transport");
+        if (r.ok() && (r->status == 401 || r->status == 403)) RefusedKey(r->status);
         if (r.ok()) LogOnce(r->status, r->body);
         return;
       }
@@ -227,6 +233,13 @@ class Run {
     }
   }
 
+  // A refused key refuses everything: stop at once instead of sending the whole run.
+  void RefusedKey(int status) {
+    std::lock_guard lock(gen_mu_);
+    done_ = true;
+    key_refused_ = status;
+  }
+
   void LogOnce(int status, const std::string& body) {
     std::lock_guard lock(log_mu_);
     if (logged_statuses_++ >= 5) return;
@@ -240,6 +253,7 @@ class Run {
   Clock::time_point start_;
   std::mutex gen_mu_;
   bool done_ = false;
+  int key_refused_ = 0;
   std::uint64_t issued_ = 0;
   double next_send_s_ = 0;
   std::atomic<int> finished_workers_{0};

@@ -52,12 +52,17 @@ void RunStats::Event(std::int64_t sim_time_ms) {
   s_.sim_time_ms = std::max(s_.sim_time_ms, sim_time_ms);
 }
 
-void RunStats::Decision(bool liveness, const std::string& outcome, double latency_ms) {
+void RunStats::Decision(bool liveness, const std::string& outcome, double latency_ms, const std::string& platform) {
   std::lock_guard lock(mu_);
   s_.decisions++;
   (liveness ? s_.liveness_decisions : s_.transaction_decisions)++;
   s_.outcomes[outcome]++;
   (liveness ? s_.liveness_outcomes : s_.transaction_outcomes)[outcome]++;
+  if (liveness && !platform.empty()) {
+    auto& m = s_.liveness_by_platform[platform];
+    m[outcome]++;
+    m[""]++;  // the platform's total
+  }
   s_.latency.Add(latency_ms);
 }
 

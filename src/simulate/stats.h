@@ -35,6 +35,8 @@ struct Snapshot {
   std::uint64_t decisions = 0;        // answered 200 with a decision (retries included)
   std::map<std::string, std::uint64_t> outcomes;      // pass, retry, ... allow, deny (both kinds)
   std::map<std::string, std::uint64_t> liveness_outcomes, transaction_outcomes;
+  // Liveness outcomes per platform (the slice seed 000 says hides regressions in averages).
+  std::map<std::string, std::map<std::string, std::uint64_t>> liveness_by_platform;
   std::map<std::string, std::uint64_t> http_errors;   // "429", "422 session", "transport", ...
   std::uint64_t liveness_decisions = 0, transaction_decisions = 0;
   std::uint64_t sessions = 0;
@@ -54,7 +56,7 @@ struct Snapshot {
 class RunStats {
  public:
   void Event(std::int64_t sim_time_ms);
-  void Decision(bool liveness, const std::string& outcome, double latency_ms);
+  void Decision(bool liveness, const std::string& outcome, double latency_ms, const std::string& platform = {});
   void Error(const std::string& what);
   void Session();
   void Journey(const std::string& label, const std::string& final_outcome);

@@ -47,6 +47,20 @@ std::string SummaryTable(const Snapshot& s, std::int64_t start_ms, const std::ve
                 static_cast<unsigned long long>(s.liveness_decisions), Pct(s.Rate("pass", true)).c_str(),
                 Pct(s.Rate("retry", true)).c_str(), Pct(s.Rate("fail", true)).c_str(), Pct(s.Rate("review", true)).c_str());
   out += buf;
+  if (!s.liveness_by_platform.empty()) {
+    out += "  by platform";
+    for (const auto& [platform, m] : s.liveness_by_platform) {
+      auto get = [&m](const char* k) {
+        auto it = m.find(k);
+        return it == m.end() ? 0.0 : static_cast<double>(it->second);
+      };
+      const double total = get("");
+      std::snprintf(buf, sizeof buf, "  %s pass %.1f%% retry %.1f%% fail %.1f%%", platform.c_str(),
+                    100.0 * get("pass") / total, 100.0 * get("retry") / total, 100.0 * get("fail") / total);
+      out += buf;
+    }
+    out += "\n";
+  }
   std::snprintf(buf, sizeof buf, "transaction %llu: allow %s  challenge %s  deny %s  review %s\n",
                 static_cast<unsigned long long>(s.transaction_decisions), Pct(s.Rate("allow", false)).c_str(),
                 Pct(s.Rate("challenge", false)).c_str(), Pct(s.Rate("deny", false)).c_str(),

@@ -112,10 +112,27 @@ void TrafficGenerator::MakeTransaction(SimEvent& e, SimRng& rng) {
 
   // Legitimate: near the customer's habit; new accounts and unusual amounts score higher.
   t.amount = std::max(0.5, c.typical_amount * rng.LogNormal(1.0, 0.6) * amount_factor);
-  const double novelty = 0.35 * std::log(t.amount / c.typical_amount) - 0.3 * std::log1p(t.account_age_days / 365.0) +
-                         (std::string_view(t.payment_method) == "card" ? 0.0 : 0.4);
+  double novelty = 0.35 * std::log(t.amount / c.typical_amount) - 0.3 * std::log1p(t.account_age_days / 365.0) +
+                   (std::string_view(t.payment_method) == "card" ? 0.0 : 0.4);
+  double device_mu = -2.8;
+  // 6% of good customers look unusual: a new phone, or paying while travelling. They are the
+  // false positives a fraud team lives with (seed 004).
+  if (rng.Bernoulli(0.06)) {
+    novelty += 2.8;
+    if (rng.Bernoulli(0.5)) {
+      t.device = PickDevice(rng);
+      t.device_id = Hex("dev_", rng.Next());
+      device_mu += 1.5;
+    } else {
+      const City& away = PickCity(rng);
+      t.country = away.country;
+      t.lat = away.lat + rng.Normal(0, 0.03);
+      t.lon = away.lon + rng.Normal(0, 0.03);
+      t.ip = Ip(rng.Next());
+    }
+  }
   Fill(e, t, c.currency);
-  Scores(e, rng, -2.6 + novelty + legit_shift, 0.8, -2.8, 0.7);
+  Scores(e, rng, -2.6 + novelty + legit_shift, 0.8, device_mu, 0.7);
   e.truth.label = "legitimate";
 
   if (!rng.Bernoulli(std::min(0.9, scenario_.fraud_share * surge))) return;

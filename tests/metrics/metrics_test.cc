@@ -121,6 +121,21 @@ TEST(Bounding, LongValuesFoldAndMissingValuesAreEmpty) {
   EXPECT_NE(text.find("w_total{a=\"only_a\",b=\"\"} 1"), std::string::npos) << text;
 }
 
+TEST(Bounding, RawKeysNeverAliasFoldedSeries) {
+  MetricsRegistry reg;
+  auto* fam = *reg.AddCounter("k_total", "h", {LabelSpec::TopK("a", 2), LabelSpec::TopK("b", 3)});
+  fam->Get({"x", "y"}).Inc();
+  // "x\xffy" as one value would join to the same bytes as ("x", "y"): it must fold instead.
+  fam->Get({std::string("x\xffy"), ""}).Inc();
+  EXPECT_EQ(fam->Get({"x", "y"}).Value(), 1);
+  EXPECT_EQ(fam->Get({"other", ""}).Value(), 1);
+  // Fast-path hits and slow-path misses agree: a folded value finds the "other" series.
+  fam->Get({"z", "w"}).Inc();   // a: x, z admitted; b: y, "", w admitted
+  fam->Get({"q", "w"}).Inc();   // a folds
+  EXPECT_EQ(fam->Get({"other", "w"}).Value(), 1);
+  EXPECT_EQ(fam->size(), 4u);
+}
+
 TEST(Bounding, SeriesCountStaysWithinTheProductOfBounds) {
   MetricsRegistry reg;
   auto* fam = *reg.AddCounter("s_total", "h",

@@ -24,7 +24,7 @@ TEST(SimulateServer, DrivesTheServerOnSimulatedTime) {
   opt.config_yaml = "log_level: warn\nsimulated_clock: true\naudit:\n  synchronous: normal\n";
   ASSERT_TRUE(server.Start(opt)) << server.error();
   auto [code, out] = testing::Run(VigilBinary() + " simulate --server 127.0.0.1:" + std::to_string(server.port()) + " --key " +
-                         server.admin_key() + " --count 400 -c 4 --seed 5 --run-id it --quiet --json --days 2");
+                         server.admin_key() + " --count 400 -c 4 --seed 5 --run-id it --quiet --json --days 0.05");
   ASSERT_EQ(code, 0) << out;
   auto j = nlohmann::json::parse(out.substr(out.find('{')));
   const std::int64_t decisions = j["decisions"];
@@ -40,6 +40,7 @@ TEST(SimulateServer, DrivesTheServerOnSimulatedTime) {
   const std::int64_t audited = AuditCount(server.data_dir());
   EXPECT_GE(audited, decisions);
   EXPECT_LE(audited, decisions + j["sessions"].get<std::int64_t>() + j["labels"]["posted"].get<std::int64_t>());
+  EXPECT_EQ(server.stderr_text().find("session_token_refused"), std::string::npos);
 }
 
 TEST(SimulateServer, EventTimeIsTheSimulatedTime) {
@@ -67,7 +68,8 @@ TEST(SimulateServer, RefusesAnUnreachableServer) {
 TEST(Demo, ShortRunAnswersEveryRequestAndMatchesTheAuditLog) {
   const auto dir = std::filesystem::temp_directory_path() / ("vigil-demo-test-" + std::to_string(::getpid()));
   std::filesystem::remove_all(dir);
-  auto [code, out] = testing::Run(VigilBinary() + " demo --duration 5 --rate 150 --plain --check --seed 3 --data " +
+  // 0.1 simulated days in 5 s: events in flight stay within a session's lifetime.
+  auto [code, out] = testing::Run(VigilBinary() + " demo --duration 5 --rate 150 --days 0.1 --plain --check --seed 3 --data " +
                          dir.string() + " --config " + testing::SourcePath("config") + " 2>&1");
   EXPECT_EQ(code, 0) << out;
   std::smatch m;
@@ -86,6 +88,9 @@ TEST(Demo, ShortRunAnswersEveryRequestAndMatchesTheAuditLog) {
   EXPECT_NE(out.find("/metrics"), std::string::npos);
   EXPECT_NE(out.find("stopped cleanly"), std::string::npos) << out;
   EXPECT_EQ(out.find("FAILED"), std::string::npos) << out;
+  EXPECT_EQ(out.find("note:"), std::string::npos) << out;
+  // No session was refused: every liveness journey used its own fresh tokens.
+  EXPECT_EQ(testing::Slurp(dir.string() + "/serve.log").find("session_token_refused"), std::string::npos);
   std::filesystem::remove_all(dir);
 }
 
