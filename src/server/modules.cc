@@ -5,6 +5,8 @@
 #include "session/session_module.h"
 #include "transaction/transaction_module.h"
 
+#include "alerts/alert_module.h"
+#include "drift/drift_module.h"
 #include "feedback/feedback_module.h"
 
 namespace vigil {
@@ -14,6 +16,8 @@ Result<std::vector<std::unique_ptr<ServerModule>>> BuildModules(const ModuleCont
   // Sessions first: a refused token is a finding every later stage and the policy can see.
   modules.push_back(NewSessionModule(ctx, NewMemorySessionStore(ctx.config ? ctx.config->sessions_max_open : 1'000'000)));
   modules.push_back(std::make_unique<TransactionModule>(ctx));
+  if (auto m = drift::DriftModule::Create(ctx); m.ok()) modules.push_back(std::move(*m)); else return m.error();
+  if (auto m = alerts::AlertModule::Create(ctx); m.ok()) modules.push_back(std::move(*m)); else return m.error();
   if (auto m = MakeFeedbackModule(ctx); m.ok()) modules.push_back(std::move(*m)); else return m.error();
   // Metrics last: it observes every decision and problem the others produced (GET /metrics).
   if (auto m = MetricsModule::Create(ctx); m.ok()) modules.push_back(std::move(*m)); else return m.error();

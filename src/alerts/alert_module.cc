@@ -1,0 +1,105 @@
+#include "alerts/alert_module.h"
+
+#include "auth/keys.h"
+#include "core/log.h"
+
+namespace vigil::alerts {
+namespace {
+
+HttpResponse Reply(http::status status, std::string body, unsigned version) {
+  HttpResponse res{status, version};
+  res.set(http::field::server, "vigil");
+  res.set(http::field::content_type, "application/json");
+  res.set(http::field::cache_control, "no-store");
+  res.body() = std::move(body);
+  return res;
+}
+
+std::string_view QueryParam(std::string_view target, std::string_view key) {
+  auto q = target.find('?');
+  if (q == std::string_view::npos) return {};
+  std::string_view rest = target.substr(q + 1);
+  while (!rest.empty()) {
+    auto amp = rest.find('&');
+    std::string_view kv = rest.substr(0, amp);
+    if (kv.size() > key.size() && kv.substr(0, key.size()) == key && kv[key.size()] == '=') return kv.substr(key.size() + 1);
+    if (amp == std::string_view::npos) break;
+    rest.remove_prefix(amp + 1);
+  }
+  return {};
+}
+
+}  // namespace
+
+AlertModule::AlertModule(const ModuleContext& ctx, AlertsConfig cfg) : ctx_(ctx) {
+  notifier_ = std::make_shared<Notifier>(cfg.routes);
+  engine_ = std::make_unique<AlertEngine>(std::move(cfg), [this](const Notification& n) {
+    std::lock_guard<std::mutex> lock(notifier_mu_);
+    if (notifier_) notifier_->Send(n);
+  });
+}
+
+AlertModule::~AlertModule() { Stop(); }
+
+Result<std::unique_ptr<AlertModule>> AlertModule::Create(const ModuleContext& ctx) {
+  auto cfg = LoadAlertsConfig(ctx.config_dir + "/alerts.yaml");
+  if (!cfg.ok()) return cfg.error();
+  return std::unique_ptr<AlertModule>(new AlertModule(ctx, std::move(*cfg)));
+}
+
+void AlertModule::OnDecided(const DecisionEvent& event) {
+  Observation o;
+  o.time_ms = event.time_ms;
+  o.flow_type = event.request.flow_type;
+  o.platform = event.request.context.GetString("platform");
+  o.outcome = event.decision.outcome;
+  o.latency_ms = event.latency_ms;
+  o.disagreement = event.decision.fusion.disagreement;
+  o.evidence_id = event.evidence_id;
+  o.reasons = &event.decision.reasons;
+  engine_->Observe(o);
+}
+
+Status AlertModule::Reload() {
+  auto cfg = LoadAlertsConfig(ctx_.config_dir + "/alerts.yaml");
+  if (!cfg.ok()) return cfg.error();
+  auto fresh = std::make_shared<Notifier>(cfg->routes);
+  std::shared_ptr<Notifier> old;
+  {
+    std::lock_guard<std::mutex> lock(notifier_mu_);
+    old = std::exchange(notifier_, fresh);
+  }
+  engine_->Reconfigure(std::move(*cfg));
+  if (old) {
+    old->Drain(std::chrono::seconds(2));
+    old->Stop();
+  }
+  return Status::Ok();
+}
+
+void AlertModule::Stop() {
+  std::shared_ptr<Notifier> n;
+  {
+    std::lock_guard<std::mutex> lock(notifier_mu_);
+    n = std::move(notifier_);
+  }
+  if (n) {
+    n->Drain(std::chrono::seconds(2));
+    n->Stop();
+  }
+}
+
+void AlertModule::AddRoutes(std::vector<Route>& routes) {
+  routes.push_back({http::verb::get, "/v1/monitor/alerts", false, kScopeRead,
+                    [this](HttpRequest& req, std::string_view, Responder& respond) {
+                      std::string_view target(req.target().data(), req.target().size());
+                      std::string_view state = QueryParam(target, "state");
+                      auto alerts = engine_->Alerts();
+                      if (!state.empty()) {
+                        std::erase_if(alerts, [&](const Alert& a) { return AlertStateName(a.state) != state; });
+                      }
+                      respond(Reply(http::status::ok, RenderAlerts(alerts, engine_->firing()), req.version()));
+                    }});
+}
+
+}  // namespace vigil::alerts

@@ -1,0 +1,73 @@
+// config/alerts.yaml: the shipped file loads; mistakes are refused with file:line:col.
+#include "alerts/rules.h"
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include "test_util.h"
+
+namespace vigil::alerts {
+namespace {
+
+std::string WriteYaml(const std::string& body) {
+  auto p = std::filesystem::temp_directory_path() / ("vigil-alerts-" + std::to_string(::getpid()) + ".yaml");
+  std::ofstream(p) << body;
+  return p.string();
+}
+
+TEST(AlertRules, ShippedFileLoads) {
+  auto cfg = LoadAlertsConfig(vigil::testing::SourcePath("config/alerts.yaml"));
+  ASSERT_TRUE(cfg.ok()) << cfg.error().ToString();
+  EXPECT_EQ(cfg->window_ms, 60000);
+  ASSERT_GE(cfg->rules.size(), 6u);
+  bool baseline = false, pattern = false, cusum = false, composite = false, rate = false;
+  for (const auto& r : cfg->rules) {
+    baseline |= r.type == RuleType::kBaseline && r.metric == Metric::kRetryRate && r.increase == 0.25;
+    pattern |= r.type == RuleType::kPattern;
+    cusum |= r.type == RuleType::kCusum && r.k == 0.5 && r.h == 5;
+    composite |= r.type == RuleType::kComposite;
+    rate |= r.type == RuleType::kRate;
+  }
+  EXPECT_TRUE(baseline && pattern && cusum && composite && rate);
+}
+
+TEST(AlertRules, Durations) {
+  std::int64_t ms = 0;
+  EXPECT_TRUE(ParseDuration("90s", &ms));
+  EXPECT_EQ(ms, 90000);
+  EXPECT_TRUE(ParseDuration("15m", &ms));
+  EXPECT_EQ(ms, 900000);
+  EXPECT_TRUE(ParseDuration("1d", &ms));
+  EXPECT_EQ(ms, 86400000);
+  EXPECT_TRUE(ParseDuration("2", &ms));
+  EXPECT_EQ(ms, 2000);
+  EXPECT_FALSE(ParseDuration("5 minutes", &ms));
+  EXPECT_FALSE(ParseDuration("-1m", &ms));
+}
+
+struct Bad {
+  std::string name, yaml, where, says;
+};
+void PrintTo(const Bad& b, std::ostream* os) { *os << b.name; }
+class AlertRulesBad : public ::testing::TestWithParam<Bad> {};
+TEST_P(AlertRulesBad, RefusedWithPlace) {
+  auto cfg = LoadAlertsConfig(WriteYaml(GetParam().yaml));
+  ASSERT_FALSE(cfg.ok());
+  EXPECT_NE(cfg.error().ToString().find(GetParam().where), std::string::npos) << cfg.error().ToString();
+  EXPECT_NE(cfg.error().ToString().find(GetParam().says), std::string::npos) << cfg.error().ToString();
+}
+INSTANTIATE_TEST_SUITE_P(
+    Alerts, AlertRulesBad,
+    ::testing::Values(
+        Bad{"typo", "rules:\n  - name: a\n    type: threshold\n    metric: retry_rate\n    abov: 0.3\n", ":5:", "abov"},
+        Bad{"bad_metric", "rules:\n  - name: a\n    type: threshold\n    metric: retries\n    above: 1\n", ":4:", "metric"},
+        Bad{"bad_regex", "rules:\n  - name: p\n    type: pattern\n    regex: \"(\"\n", ":4:", "regular expression"},
+        Bad{"unknown_child", "rules:\n  - name: c\n    type: composite\n    all_of: [nope]\n", ":2:", "unknown or later rule"},
+        Bad{"bad_duration", "rules:\n  - name: a\n    type: threshold\n    metric: retry_rate\n    above: 1\n    for: soon\n", ":6:", "duration"},
+        Bad{"bad_route", "routes:\n  - name: w\n    type: webhook\n    url: https://x\n", ":4:", "http://"}),
+    [](const auto& p) { return p.param.name; });
+
+}  // namespace
+}  // namespace vigil::alerts
