@@ -16,6 +16,8 @@ PACKAGES=(
   # liveness tests: real photographs (skimage data), reference OpenCV, ONNX models built in tests
   python3-skimage python3-opencv python3-onnx nodejs
   curl wrk clang libclang-rt-14-dev ccache
+  # transaction flow: hosted XGBoost models (C API, find_package needs both) and the demo model's training
+  libxgboost-dev xgboost python3-xgboost
   # metrics: promtool (rule tests, exposition checks) and a real Prometheus server for tests
   prometheus
 )

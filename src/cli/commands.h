@@ -17,6 +17,7 @@ void RegisterDemoCommand(CLI::App& app, int& exit_code);
 void RegisterCalibrateCommand(CLI::App& app, int& exit_code);
 void RegisterServeCommand(CLI::App& app, int& exit_code);
 void RegisterAuditCommands(CLI::App& app, int& exit_code);
+void RegisterTrajectoryCommands(CLI::App& app, int& exit_code);
 void RegisterDriftCommand(CLI::App& app, int& exit_code);
 void RegisterEvalCommand(CLI::App& app, int& exit_code);
 void RegisterFitFusionCommand(CLI::App& app, int& exit_code);

@@ -28,6 +28,7 @@ int main(int argc, char** argv) {
   vigil::cli::RegisterCalibrateCommand(app, exit_code);
   vigil::cli::RegisterServeCommand(app, exit_code);
   vigil::cli::RegisterAuditCommands(app, exit_code);
+  vigil::cli::RegisterTrajectoryCommands(app, exit_code);
   vigil::cli::RegisterDriftCommand(app, exit_code);
   vigil::cli::RegisterEvalCommand(app, exit_code);
   vigil::cli::RegisterFitFusionCommand(app, exit_code);

@@ -4,6 +4,7 @@
 #include "metrics/metrics_module.h"
 #include "server/module.h"
 #include "session/session_module.h"
+#include "transaction/transaction_module.h"
 
 #include "alerts/alert_module.h"
 #include "drift/drift_module.h"
@@ -20,6 +21,7 @@ Result<std::vector<std::unique_ptr<ServerModule>>> BuildModules(const ModuleCont
   // Sessions next: a refused token is a finding every later stage and the policy can see.
   modules.push_back(NewSessionModule(ctx, NewMemorySessionStore(ctx.config ? ctx.config->sessions_max_open : 1'000'000)));
   modules.push_back(std::move(*liveness));
+  modules.push_back(std::make_unique<TransactionModule>(ctx));
   if (auto m = drift::DriftModule::Create(ctx); m.ok()) modules.push_back(std::move(*m)); else return m.error();
   if (auto m = alerts::AlertModule::Create(ctx); m.ok()) modules.push_back(std::move(*m)); else return m.error();
   if (auto m = MakeFeedbackModule(ctx); m.ok()) modules.push_back(std::move(*m)); else return m.error();

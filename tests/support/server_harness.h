@@ -35,6 +35,11 @@ class ServerProcess {
   ServerProcess() = default;
   ~ServerProcess() { Kill(); }
 
+  // Before Start: another configuration directory than the source tree's config/.
+  void set_config_dir(std::string dir) { config_dir_ = std::move(dir); }
+  // Before Start: false makes Start return once /healthz answers (tests of a server not ready).
+  void set_wait_ready(bool wait) { wait_ready_ = wait; }
+
   // Starts the server and waits until /readyz answers 200. Returns false (with `error()`) if not.
   bool Start(const ServerOptions& opt = {}) {
     if (opt.data_dir.empty()) {
@@ -55,7 +60,7 @@ class ServerProcess {
     ++starts_;
     std::vector<std::string> args = {VigilBinary(), "serve", "--config", config, "--data", data_dir_,
                                      "--listen", "127.0.0.1:0", "--port-file", port_file_,
-                                     "--config-dir", SourcePath("config")};
+                                     "--config-dir", config_dir_.empty() ? SourcePath("config") : config_dir_};
     std::vector<char*> argv;
     for (auto& a : args) argv.push_back(a.data());
     argv.push_back(nullptr);
@@ -87,7 +92,7 @@ class ServerProcess {
     if (at != std::string::npos) admin_key_ = out.substr(at, out.find('\n', at) - at);
     HttpClient c("127.0.0.1", port_);
     while (std::chrono::steady_clock::now() < deadline) {
-      auto r = c.Get("/readyz");
+      auto r = c.Get(wait_ready_ ? "/readyz" : "/healthz");
       if (r.ok() && r->status == 200) return true;
       std::this_thread::sleep_for(std::chrono::milliseconds(10));
     }
@@ -154,7 +159,8 @@ class ServerProcess {
     return false;
   }
   std::filesystem::path dir_;
-  std::string data_dir_, port_file_, stdout_path_, stderr_path_, admin_key_, error_;
+  std::string data_dir_, port_file_, stdout_path_, stderr_path_, admin_key_, error_, config_dir_;
+  bool wait_ready_ = true;
   pid_t pid_ = -1;
   int port_ = 0;
   int exit_status_ = 0;

@@ -1,0 +1,160 @@
+// The transaction flow's cost per decision (issue 5): the hosted model alone through XGBoost's C
+// API and through the native evaluator, side by side; the analyzers alone; and a whole in-process
+// transaction decision (analyzers + model + calibration + fusion + policy) with each evaluator.
+// The model is config/models/fraud-demo.json (200 trees, depth <= 6, 18 features); goal for the
+// whole decision: <= 20 microseconds. Results and commands in bench/RESULTS.md.
+#include <benchmark/benchmark.h>
+
+#include <array>
+#include <cmath>
+#include <cstdlib>
+#include <iostream>
+#include <random>
+
+#include "analyzers/features.h"
+#include "pipeline/engine.h"
+#include "server/module.h"
+#include "transaction/transaction_analysis.h"
+
+namespace vigil {
+namespace {
+
+const std::string kConfig = std::string(VIGIL_SOURCE_DIR) + "/config";
+
+std::shared_ptr<const DecisionEngine> Engine() {
+  static auto engine = [] {
+    auto e = DecisionEngine::Load(EngineFiles::Under(kConfig));
+    if (!e.ok()) {
+      std::cerr << e.error().ToString() << "\n";
+      std::abort();
+    }
+    return *e;
+  }();
+  return engine;
+}
+
+std::shared_ptr<const TransactionAnalysis::Loaded> Loaded(Evaluator evaluator) {
+  auto l = TransactionAnalysis::LoadConfig(kConfig, &Engine()->calibrations());
+  if (!l.ok()) {
+    std::cerr << l.error().ToString() << "\n";
+    std::abort();
+  }
+  auto copy = std::make_shared<TransactionAnalysis::Loaded>(**l);
+  const auto& names = analyzers::OutputNames();
+  auto m = HostedModel::Load(kConfig + "/" + copy->config.fraud_model.schema, evaluator,
+                             std::span<const std::string_view>(names.data(), names.size()));
+  if (!m.ok()) std::abort();
+  copy->model = *m;
+  return copy;
+}
+
+// Feature rows like the traffic's: plausible values, some missing.
+std::vector<float> Rows(std::size_t n, std::size_t nf) {
+  std::mt19937 rng(5);
+  std::uniform_real_distribution<double> u(0, 1);
+  std::vector<float> rows(n * nf);
+  for (auto& v : rows) v = u(rng) < 0.15 ? std::nanf("") : static_cast<float>(std::exp(u(rng) * 7) - 1);
+  return rows;
+}
+
+void BM_ModelCApi(benchmark::State& state) {
+  auto l = Loaded(Evaluator::kCApi);
+  const std::size_t nf = l->model->num_features(), n = 1024;
+  auto rows = Rows(n, nf);
+  std::size_t i = 0;
+  for (auto _ : state) {
+    benchmark::DoNotOptimize(l->model->ScoreCApi(rows.data() + (i++ % n) * nf));
+  }
+}
+BENCHMARK(BM_ModelCApi);
+
+void BM_ModelNative(benchmark::State& state) {
+  auto l = Loaded(Evaluator::kNative);
+  const std::size_t nf = l->model->num_features(), n = 1024;
+  auto rows = Rows(n, nf);
+  std::size_t i = 0;
+  for (auto _ : state) {
+    benchmark::DoNotOptimize(l->model->ScoreNative(rows.data() + (i++ % n) * nf));
+  }
+}
+BENCHMARK(BM_ModelNative);
+
+// A stream of payments over 10,000 accounts, cards, devices and IPs with geography and sessions.
+struct Traffic {
+  std::vector<DecisionRequest> requests;
+  explicit Traffic(std::size_t n) {
+    std::mt19937 rng(9);
+    const char* actions[] = {"login", "browse", "view_item", "add_to_cart", "checkout", "payment"};
+    for (std::size_t i = 0; i < n; ++i) {
+      DecisionRequest r;
+      r.request_id = "b" + std::to_string(i);
+      r.flow_type = "transaction_approval";
+      const auto a = rng() % 10000;
+      r.context.SetString("account_id", "acct_" + std::to_string(a));
+      r.context.SetString("card_id", "card_" + std::to_string(a));
+      r.context.SetString("device_id", "dev_" + std::to_string(a));
+      r.context.SetString("ip", "10.1." + std::to_string(a % 250) + "." + std::to_string(a / 250));
+      r.context.SetString("session_id", "sess_" + std::to_string(a));
+      r.context.SetString("action", actions[i % 6]);
+      r.context.SetNumber("geo.lat", 40 + static_cast<double>(rng() % 1000) / 100);
+      r.context.SetNumber("geo.lon", static_cast<double>(rng() % 2000) / 100);
+      r.context.SetNumber("amount", static_cast<double>(rng() % 50000) / 100);
+      r.context.SetNumber("account_age_days", rng() % 2000);
+      r.signals.push_back({"device_risk", 0.1});
+      r.time_ms = 1.8e12 + static_cast<double>(i) * 50;
+      requests.push_back(std::move(r));
+    }
+  }
+};
+
+// Copies of the requests are made outside the timed region, a batch at a time (each round moves
+// event time on, so windows slide as in live traffic). Timed: the analysis, with stage timings
+// recorded as the server does, and for whole decisions engine.Decide.
+void Run(benchmark::State& state, TransactionAnalysis& a, const DecisionEngine* engine) {
+  Traffic t(4096);
+  std::vector<DecisionRequest> batch;
+  std::vector<StageTiming> timings;
+  timings.reserve(16);
+  std::size_t i = 0, round = 0;
+  for (auto _ : state) {
+    if (i % t.requests.size() == 0) {
+      state.PauseTiming();
+      batch = t.requests;
+      for (auto& r : batch) r.time_ms += static_cast<double>(round) * 4096 * 50;
+      ++round;
+      state.ResumeTiming();
+    }
+    DecisionRequest& r = batch[i++ % batch.size()];
+    timings.clear();
+    a.Run(r, &timings);
+    if (engine) {
+      auto d = engine->Decide(r);
+      benchmark::DoNotOptimize(d);
+    }
+    benchmark::DoNotOptimize(r.findings.data());
+  }
+}
+
+void BM_Analyzers(benchmark::State& state) {
+  auto l = std::make_shared<TransactionAnalysis::Loaded>(*Loaded(Evaluator::kNative));
+  l->model = nullptr;
+  TransactionAnalysis a(l);
+  Run(state, a, nullptr);
+}
+BENCHMARK(BM_Analyzers);
+
+void BM_TransactionDecisionNative(benchmark::State& state) {
+  TransactionAnalysis a(Loaded(Evaluator::kNative));
+  Run(state, a, Engine().get());
+}
+void BM_TransactionDecisionCApi(benchmark::State& state) {
+  TransactionAnalysis a(Loaded(Evaluator::kCApi));
+  Run(state, a, Engine().get());
+}
+BENCHMARK(BM_TransactionDecisionNative);
+BENCHMARK(BM_TransactionDecisionCApi);
+
+}  // namespace
+}  // namespace vigil
+
+BENCHMARK_MAIN();
