@@ -34,6 +34,7 @@ asan: deps
 	  -DVIGIL_BUILD_BENCH=OFF $(CMAKE_ARGS)
 	cmake --build $(ASAN_BUILD) -j $(JOBS)
 	cd $(ASAN_BUILD) && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
+	  LSAN_OPTIONS=suppressions=$(CURDIR)/tests/lsan.supp \
 	  ctest -j $(JOBS) --output-on-failure --timeout 900 -L unit $(CTEST_ARGS)
 
 # The libFuzzer targets built with clang, each run for FUZZ_SECONDS (the short form CI runs).
