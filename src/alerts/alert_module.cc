@@ -1,3 +1,4 @@
+#include "server/responses.h"
 #include "alerts/alert_module.h"
 
 #include "auth/keys.h"
@@ -6,14 +7,6 @@
 namespace vigil::alerts {
 namespace {
 
-HttpResponse Reply(http::status status, std::string body, unsigned version) {
-  HttpResponse res{status, version};
-  res.set(http::field::server, "vigil");
-  res.set(http::field::content_type, "application/json");
-  res.set(http::field::cache_control, "no-store");
-  res.body() = std::move(body);
-  return res;
-}
 
 std::string_view QueryParam(std::string_view target, std::string_view key) {
   auto q = target.find('?');
@@ -98,7 +91,7 @@ void AlertModule::AddRoutes(std::vector<Route>& routes) {
                       if (!state.empty()) {
                         std::erase_if(alerts, [&](const Alert& a) { return AlertStateName(a.state) != state; });
                       }
-                      respond(Reply(http::status::ok, RenderAlerts(alerts, engine_->firing()), req.version()));
+                      respond(JsonResponse(http::status::ok, RenderAlerts(alerts, engine_->firing()), req.version()));
                     }});
 }
 

@@ -1,3 +1,4 @@
+#include "server/responses.h"
 #include "feedback/feedback_module.h"
 
 #include <simdjson.h>
@@ -17,14 +18,6 @@
 namespace vigil {
 namespace {
 
-HttpResponse Json(http::status status, std::string body, unsigned version) {
-  HttpResponse res{status, version};
-  res.set(http::field::server, "vigil");
-  res.set(http::field::content_type, "application/json");
-  res.set(http::field::cache_control, "no-store");
-  res.body() = std::move(body);
-  return res;
-}
 
 HttpResponse ProblemOf(ProblemType type, std::string detail, std::string field, unsigned version,
                        std::string_view instance = "/v1/labels") {
@@ -191,7 +184,7 @@ class FeedbackModule final : public ServerModule {
     WriteLabel(w, put->in_force);
     w.Field("history", put->history).EndObject();
     if (put->duplicate) {
-      HttpResponse res = Json(http::status::ok, std::move(body), version);
+      HttpResponse res = JsonResponse(http::status::ok, std::move(body), version);
       res.set("Idempotent-Replay", "true");
       return respond(std::move(res));
     }
@@ -209,7 +202,7 @@ class FeedbackModule final : public ServerModule {
     event.payload = BuildEventPayload("label", label.received_at_ms, fields);
     ctx_.store->Append(std::move(event), [respond = std::move(respond), body = std::move(body), version](AppendResult r) mutable {
       if (r.status != AppendResult::Status::kOk) Log(LogLevel::kError, "label_audit_failed").Str("error", r.error);
-      respond(Json(http::status::created, std::move(body), version));
+      respond(JsonResponse(http::status::created, std::move(body), version));
     });
   }
 
@@ -232,7 +225,7 @@ class FeedbackModule final : public ServerModule {
     w.Key("history").BeginArray();
     for (const auto& l : *history) WriteLabel(w, l);
     w.EndArray().EndObject();
-    respond(Json(http::status::ok, std::move(body), req.version()));
+    respond(JsonResponse(http::status::ok, std::move(body), req.version()));
   }
 
   void GetPerformance(HttpRequest& req, Responder& respond) {
@@ -250,7 +243,7 @@ class FeedbackModule final : public ServerModule {
     }
     q.to_ms = WindowEnd() + 1;
     q.from_ms = span == 0 ? std::numeric_limits<std::int64_t>::min() : q.to_ms - span;
-    respond(Json(http::status::ok, live_.Report(q, labels_->count(), labels_->conflicts()), req.version()));
+    respond(JsonResponse(http::status::ok, live_.Report(q, labels_->count(), labels_->conflicts()), req.version()));
   }
 
   // Where windows end: now, or on a simulated clock (decisions timed by their requests) the
