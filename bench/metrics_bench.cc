@@ -4,10 +4,12 @@
 // Results in bench/RESULTS.md.
 #include <benchmark/benchmark.h>
 
+#include <atomic>
 #include <filesystem>
 
 #include "metrics/metrics.h"
 #include "metrics/metrics_module.h"
+#include "pipeline/engine.h"
 
 namespace vigil {
 namespace {
@@ -61,45 +63,93 @@ void BM_LookupTenLabels(benchmark::State& state) {
 }
 BENCHMARK(BM_LookupTenLabels)->Threads(1)->Threads(2)->Threads(4);
 
-// Everything MetricsModule does per decision (events off): 10-label decisions counter, latency,
-// 3 stage latencies, 3 signal scores + fusion, disagreement, 1 reason, retry counter.
-void BM_OnDecided(benchmark::State& state) {
+// Everything MetricsModule::OnDecided records for one decision, as in the server: the engine in
+// force read through an atomic shared_ptr (the reason catalogue), events off (the shipped
+// config/metrics.yaml). One decision: the 10-label decisions counter, whole latency, 3 stage
+// latencies, 3 signal scores and the fused score, disagreement, 1 quality reason (its reasons and
+// quality-rejection counters), the retry counter and 2 version markers: 14 series.
+struct DecisionFixture {
   MetricsRegistry reg;
-  ModuleContext ctx;
-  ctx.config_dir = std::string(VIGIL_SOURCE_DIR) + "/config";
-  ctx.data_dir = std::filesystem::temp_directory_path().string();
-  ctx.metrics = &reg;
-  auto m = MetricsModule::Create(ctx);
-  if (!m.ok()) {
-    state.SkipWithError(m.error().ToString().c_str());
+  std::atomic<std::shared_ptr<const DecisionEngine>> engine;
+  std::unique_ptr<MetricsModule> module;
+  std::vector<DecisionRequest> requests;
+  Decision decision;
+  std::vector<StageTiming> timings = {{"quality", 2.5}, {"passive", 1.0}, {"engine", 0.2}, {"total", 12}};
+  std::string error;
+
+  // `slices` distinct client slices (platform x browser x SDK x app version), cycled.
+  explicit DecisionFixture(int slices) {
+    const std::string config = std::string(VIGIL_SOURCE_DIR) + "/config";
+    auto eng = DecisionEngine::Load(EngineFiles::Under(config));
+    if (!eng.ok()) {
+      error = eng.error().ToString();
+      return;
+    }
+    engine.store(*eng);
+    ModuleContext ctx;
+    ctx.config_dir = config;
+    ctx.data_dir = std::filesystem::temp_directory_path().string();
+    ctx.metrics = &reg;
+    ctx.engine = [this] { return engine.load(); };
+    auto m = MetricsModule::Create(ctx);
+    if (!m.ok()) {
+      error = m.error().ToString();
+      return;
+    }
+    module = std::move(*m);
+    const char* platforms[] = {"web", "ios", "android", "desktop"};
+    const char* browsers[] = {"chrome", "safari", "firefox", "edge"};
+    for (int i = 0; i < slices; ++i) {
+      DecisionRequest req;
+      req.request_id = "req_" + std::to_string(i);
+      req.flow_type = "onboarding";
+      req.context.SetString("platform", platforms[i % 4]);
+      req.context.SetString("browser_family", browsers[(i / 4) % 4]);
+      req.context.SetString("device_class", "mid");
+      req.context.SetString("sdk_version", "web-2.4." + std::to_string((i / 16) % 4));
+      req.context.SetString("app_version", "5.2." + std::to_string(i / 64));
+      req.context.SetString("country", "DE");
+      req.security.SetBool("injection_signal", false);
+      requests.push_back(std::move(req));
+    }
+    Decision& d = decision;
+    d.outcome = Outcome::kRetry;
+    d.outcome_name = "retry";
+    d.band = DecisionBand::kUncertain;
+    d.band_name = "uncertain";
+    d.model_version = "fusion-0.6.4";
+    d.policy_version = "policy-2026-03-10";
+    d.fusion.has_score = true;
+    d.fusion.score = 0.61;
+    d.fusion.disagreement = 0.12;
+    d.fusion.signals = {{"passive", "p", 0.58, 0.58, true}, {"active", "a", 0.62, 0.62, true},
+                        {"texture", "t", 0.5, 0.5, true}};
+    d.reasons.push_back({ReasonCode::kBlurry, 1.0, true, ""});
+  }
+};
+
+void RunDecisions(benchmark::State& state, int slices) {
+  DecisionFixture fx(slices);
+  if (!fx.error.empty()) {
+    state.SkipWithError(fx.error.c_str());
     return;
   }
-  DecisionRequest req;
-  req.request_id = "req_1";
-  req.flow_type = "onboarding";
-  for (auto [k, v] : {std::pair<const char*, const char*>{"platform", "web"}, {"browser_family", "chrome"},
-                      {"device_class", "mid"}, {"sdk_version", "web-2.4.1"}, {"app_version", "5.2.0"},
-                      {"country", "DE"}}) {
-    req.context.SetString(k, v);
+  std::size_t i = 0;
+  for (auto _ : state) {
+    DecisionEvent ev{fx.requests[i], fx.decision, "ev", "key", fx.timings, 12.0, 1773834129000};
+    fx.module->OnDecided(ev);
+    if (++i == fx.requests.size()) i = 0;
   }
-  req.security.SetBool("injection_signal", false);
-  Decision d;
-  d.outcome = Outcome::kRetry;
-  d.outcome_name = "retry";
-  d.band = DecisionBand::kUncertain;
-  d.band_name = "uncertain";
-  d.model_version = "fusion-0.6.4";
-  d.policy_version = "policy-2026-03-10";
-  d.fusion.has_score = true;
-  d.fusion.score = 0.61;
-  d.fusion.signals = {{"passive", "p", 0.58, 0.58, true}, {"active", "a", 0.62, 0.62, true},
-                      {"texture", "t", 0.5, 0.5, true}};
-  d.reasons.push_back({ReasonCode::kBlurry, 1.0, true, ""});
-  std::vector<StageTiming> timings = {{"quality", 2.5}, {"passive", 1.0}, {"engine", 0.2}, {"total", 12}};
-  DecisionEvent ev{req, d, "ev", "key", timings, 12.0, 1773834129000};
-  for (auto _ : state) (*m)->OnDecided(ev);
+  state.counters["series"] = static_cast<double>(fx.reg.SeriesCount());
 }
+
+// One client slice over and over.
+void BM_OnDecided(benchmark::State& state) { RunDecisions(state, 1); }
 BENCHMARK(BM_OnDecided);
+
+// 256 client slices in turn (4 platforms x 4 browsers x 4 SDK x 4 app versions).
+void BM_OnDecidedMixed(benchmark::State& state) { RunDecisions(state, 256); }
+BENCHMARK(BM_OnDecidedMixed);
 
 // Exposing a registry of 10,000 series (10 families x 1,000 label sets; counters and histograms).
 void BM_Expose10k(benchmark::State& state) {

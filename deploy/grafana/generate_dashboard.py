@@ -40,9 +40,9 @@ panel("Retry rate vs 7-day baseline", [(f'sum by (flow_type, platform) (rate(vig
       (f'vigil:retry_rate:ratio_rate7d{{{FP}}}', "{{flow_type}}/{{platform}} 7d baseline")], unit="percentunit", w=6,
       desc="Alert VigilRetryRateAboveBaseline fires at 1.25x the baseline for 30 minutes.")
 panel("Manual review rate", [(f'sum by (flow_type) (rate(vigil_manual_reviews_total{{{F}}}[$__rate_interval])) / sum by (flow_type) (rate(vigil_decisions_total{{{F}}}[$__rate_interval]))', "{{flow_type}}")], unit="percentunit", w=6)
-panel("False-positive rate (labelled)", [(f'vigil_false_positive_rate{{{F}}}', "{{flow_type}} {{model_version}}")], unit="percentunit", w=6,
+panel("False-positive rate (labelled, 24h)", [('vigil:false_positive_rate:24h', "{{kind}} {{version_of}} {{version}}")], unit="percentunit", w=6,
       thresholds=[{"color": "green", "value": None}, {"color": "orange", "value": 0.12}, {"color": "red", "value": 0.15}],
-      desc="Seed 004: warning over 12% for 5m, critical over 15% for 2m. Published by the feedback component.")
+      desc="Seed 004: warning over 12% for 5m, critical over 15% for 2m. From vigil_feedback_version_rate{rate=\"fpr\",window=\"24h\"} (feedback component), per model and policy version.")
 endrow()
 panel("Decisions by outcome", [(f'sum by (outcome) (rate(vigil_decisions_total{{{SL}}}[$__rate_interval]))', "{{outcome}}")], unit="reqps", w=8)
 panel("Decisions by band", [(f'sum by (band) (rate(vigil_decisions_total{{{SL}}}[$__rate_interval]))', "{{band}}")], unit="reqps", w=8)

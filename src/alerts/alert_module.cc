@@ -1,6 +1,7 @@
 #include "server/responses.h"
 #include "alerts/alert_module.h"
 
+#include "alerts/alert_metrics.h"
 #include "auth/keys.h"
 #include "core/log.h"
 
@@ -37,7 +38,21 @@ AlertModule::~AlertModule() { Stop(); }
 Result<std::unique_ptr<AlertModule>> AlertModule::Create(const ModuleContext& ctx) {
   auto cfg = LoadAlertsConfig(ctx.config_dir + "/alerts.yaml");
   if (!cfg.ok()) return cfg.error();
-  return std::unique_ptr<AlertModule>(new AlertModule(ctx, std::move(*cfg)));
+  std::unique_ptr<AlertModule> m(new AlertModule(ctx, std::move(*cfg)));
+  if (ctx.metrics) {
+    AlertModule* self = m.get();
+    auto routes = [self] {
+      std::lock_guard<std::mutex> lock(self->notifier_mu_);
+      return self->notifier_ ? self->notifier_->stats() : std::vector<RouteStats>{};
+    };
+    if (Status s = ExportAlertGauges(*ctx.metrics, m->engine_.get(), routes); !s.ok()) return s.error();
+  }
+  if (!(ctx.config && ctx.config->simulated_clock) && ctx.now_ms) {
+    AlertEngine* e = m->engine_.get();
+    auto now = ctx.now_ms;
+    m->ticker_ = std::make_unique<Ticker>(std::chrono::seconds(1), [e, now] { e->Advance(now()); });
+  }
+  return m;
 }
 
 void AlertModule::OnDecided(const DecisionEvent& event) {
@@ -71,6 +86,7 @@ Status AlertModule::Reload() {
 }
 
 void AlertModule::Stop() {
+  if (ticker_) ticker_->Stop();
   std::shared_ptr<Notifier> n;
   {
     std::lock_guard<std::mutex> lock(notifier_mu_);

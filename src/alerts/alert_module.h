@@ -4,6 +4,10 @@
 //   GET /v1/monitor/alerts  (scope read)  pending, firing and recently resolved alerts;
 //                                          ?state=firing|pending|resolved filters
 // Config: config/alerts.yaml, re-read on reload (a bad file is refused, the old rules stay).
+// Metrics: vigil_alerts_firing{rule, severity} and notification counts in GET /metrics
+// (alert_metrics.h). Clock tick: on the wall clock, a thread advances the engine every second so
+// that windows close, for-durations run out and alerts resolve while no traffic arrives; on a
+// simulated clock event time alone moves it.
 #pragma once
 
 #include <memory>
@@ -11,6 +15,7 @@
 
 #include "alerts/engine.h"
 #include "alerts/notifier.h"
+#include "core/ticker.h"
 #include "server/module.h"
 
 namespace vigil::alerts {
@@ -34,6 +39,7 @@ class AlertModule : public ServerModule {
   std::mutex notifier_mu_;
   std::shared_ptr<Notifier> notifier_;
   std::unique_ptr<AlertEngine> engine_;
+  std::unique_ptr<Ticker> ticker_;
 };
 
 }  // namespace vigil::alerts

@@ -7,6 +7,7 @@
 #include "auth/keys.h"
 #include "core/file.h"
 #include "core/log.h"
+#include "drift/drift_metrics.h"
 
 namespace vigil::drift {
 namespace {
@@ -44,7 +45,21 @@ Result<std::unique_ptr<DriftModule>> DriftModule::Create(const ModuleContext& ct
       Log(LogLevel::kWarn, "drift_reference_ignored").Str("error", s.error().ToString());
     }
   }
+  if (ctx.metrics) {
+    if (Status s = ExportDriftGauges(*ctx.metrics, m->monitor_.get()); !s.ok()) return s.error();
+  }
+  if (!(ctx.config && ctx.config->simulated_clock) && ctx.now_ms) {
+    DriftMonitor* mon = m->monitor_.get();
+    auto now = ctx.now_ms;
+    m->ticker_ = std::make_unique<Ticker>(std::chrono::seconds(1), [mon, now] { mon->Advance(now()); });
+  }
   return m;
+}
+
+DriftModule::~DriftModule() { Stop(); }
+
+void DriftModule::Stop() {
+  if (ticker_) ticker_->Stop();
 }
 
 void DriftModule::OnDecided(const DecisionEvent& event) { monitor_->Add(event.request, event.decision, event.time_ms); }

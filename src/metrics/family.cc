@@ -1,5 +1,6 @@
 // Families: label bounding, series lookup and rendering of one family.
 #include <algorithm>
+#include <charconv>
 
 #include "metrics/metrics.h"
 
@@ -31,9 +32,44 @@ FamilyBase::FamilyBase(std::string name, std::string help, std::vector<LabelSpec
   }
 }
 
-std::size_t FamilyBase::size() const {
-  std::shared_lock lock(mu_);
-  return index_.size();
+FamilyBase::Table::Table(std::size_t capacity)
+    : mask(capacity - 1), slots(new std::atomic<const Node*>[capacity]) {
+  for (std::size_t i = 0; i < capacity; ++i) slots[i].store(nullptr, std::memory_order_relaxed);
+}
+
+std::size_t FamilyBase::size() const { return count_.load(std::memory_order_relaxed); }
+
+const FamilyBase::Node* FamilyBase::Find(std::uint64_t hash, std::string_view key) const {
+  const Table* t = table_.load(std::memory_order_acquire);
+  if (t == nullptr) return nullptr;
+  for (std::size_t i = hash & t->mask;; i = (i + 1) & t->mask) {
+    const Node* n = t->slots[i].load(std::memory_order_acquire);
+    if (n == nullptr) return nullptr;
+    if (n->hash == hash && n->key == key) return n;
+  }
+}
+
+void FamilyBase::Insert(std::unique_ptr<Node> node) {
+  const std::size_t n = nodes_.size() + 1;
+  Table* t = table_.load(std::memory_order_relaxed);
+  auto place = [](Table& into, const Node* nd) {
+    std::size_t i = nd->hash & into.mask;
+    while (into.slots[i].load(std::memory_order_relaxed) != nullptr) i = (i + 1) & into.mask;
+    into.slots[i].store(nd, std::memory_order_release);
+  };
+  if (t == nullptr || n * 2 > t->mask + 1) {
+    std::size_t cap = t == nullptr ? 16 : (t->mask + 1) * 2;
+    while (n * 2 > cap) cap *= 2;
+    auto grown = std::make_unique<Table>(cap);
+    for (const auto& old : nodes_) place(*grown, old.get());
+    t = grown.get();
+    tables_.push_back(std::move(grown));
+    // Readers may still probe older tables: they stay (total size < twice the current one).
+    table_.store(t, std::memory_order_release);
+  }
+  place(*t, node.get());
+  nodes_.push_back(std::move(node));
+  count_.store(nodes_.size(), std::memory_order_relaxed);
 }
 
 bool FamilyBase::Bound(std::size_t i, std::string_view v, bool may_admit, std::string& key,
@@ -56,23 +92,20 @@ bool FamilyBase::Bound(std::size_t i, std::string_view v, bool may_admit, std::s
   return true;
 }
 
-void* FamilyBase::Resolve(const std::vector<std::string_view>& values) {
+void* FamilyBase::Resolve(std::span<const std::string_view> values) {
   const std::size_t n = labels_.size();
   auto value_at = [&](std::size_t i) { return i < values.size() ? values[i] : std::string_view(); };
-  // Fast path: when every value keeps its own series (the common case), the raw values joined are
-  // the series key. A raw key can only match a key made of kept values (allow-lists are fixed,
-  // top-K sets only grow; values with the separator or over max_len never appear in keys).
+  // Fast path, no lock: when every value keeps its own series (the common case), the raw values
+  // joined are the series key. A raw key can only match a key made of kept values (allow-lists
+  // are fixed, top-K sets only grow; values with the separator or over max_len never appear in
+  // keys).
   thread_local std::string key;
   key.clear();
   for (std::size_t i = 0; i < n; ++i) {
     if (i > 0) key.push_back(kSep);
     key.append(value_at(i));
   }
-  {
-    std::shared_lock lock(mu_);
-    auto it = index_.find(key);
-    if (it != index_.end()) return it->second;
-  }
+  if (const Node* hit = Find(HashBytes(key), key)) return hit->series;
   key.clear();
   int folds = 0;
   auto count_folds = [&] {
@@ -86,10 +119,9 @@ void* FamilyBase::Resolve(const std::vector<std::string_view>& values) {
       complete = Bound(i, value_at(i), false, key, folds);
     }
     if (complete) {
-      auto it = index_.find(key);
-      if (it != index_.end()) {
+      if (const Node* hit = Find(HashBytes(key), key)) {
         count_folds();
-        return it->second;
+        return hit->series;
       }
     }
   }
@@ -101,20 +133,31 @@ void* FamilyBase::Resolve(const std::vector<std::string_view>& values) {
     (void)Bound(i, value_at(i), true, key, folds);
   }
   count_folds();
-  auto it = index_.find(key);
-  if (it != index_.end()) return it->second;
-  if (index_.size() >= max_series_ && n > 0) {
+  if (const Node* hit = Find(HashBytes(key), key)) return hit->series;
+  if (nodes_.size() >= max_series_ && n > 0) {
     key.clear();
     for (std::size_t i = 0; i < n; ++i) {
       if (i > 0) key.push_back(kSep);
       key.append(kOtherLabelValue);
     }
     folded_.fetch_add(1, std::memory_order_relaxed);
-    it = index_.find(key);
-    if (it != index_.end()) return it->second;  // else: one series over the cap, then no more
+    // Else: one series over the cap, then no more.
+    if (const Node* hit = Find(HashBytes(key), key)) return hit->series;
   }
-  void* series = NewSeries();
-  index_.emplace(key, series);
+  auto node = std::make_unique<Node>();
+  node->hash = HashBytes(key);
+  node->key = key;
+  std::vector<std::string_view> parts;
+  SplitKey(node->key, n, parts);
+  for (std::size_t i = 0; i < n; ++i) {
+    if (i > 0) node->labels.push_back(',');
+    node->labels.append(labels_[i].name).append("=\"");
+    EscapeLabelValue(parts[i], node->labels);
+    node->labels.push_back('"');
+  }
+  node->series = NewSeries();
+  void* series = node->series;
+  Insert(std::move(node));
   return series;
 }
 
@@ -127,24 +170,20 @@ void FamilyBase::Render(std::string& out) const {
     case MetricType::kGauge: out.append(" gauge\n"); break;
     case MetricType::kHistogram: out.append(" histogram\n"); break;
   }
-  std::vector<std::pair<std::string_view, const void*>> rows;
-  std::shared_lock lock(mu_);
-  rows.reserve(index_.size());
-  for (const auto& [key, series] : index_) rows.emplace_back(key, series);
-  std::sort(rows.begin(), rows.end());
-  std::string labels;
-  std::vector<std::string_view> values;
-  for (const auto& [key, series] : rows) {
-    labels.clear();
-    SplitKey(key, labels_.size(), values);
-    for (std::size_t i = 0; i < labels_.size(); ++i) {
-      if (i > 0) labels.push_back(',');
-      labels.append(labels_[i].name).append("=\"");
-      EscapeLabelValue(values[i], labels);
-      labels.push_back('"');
+  std::lock_guard render_lock(render_mu_);
+  {
+    std::shared_lock lock(mu_);
+    const std::size_t had = sorted_.size();
+    if (nodes_.size() > had) {
+      for (std::size_t i = had; i < nodes_.size(); ++i) sorted_.push_back(nodes_[i].get());
+      auto by_key = [](const Node* a, const Node* b) { return a->key < b->key; };
+      std::sort(sorted_.begin() + static_cast<std::ptrdiff_t>(had), sorted_.end(), by_key);
+      std::inplace_merge(sorted_.begin(), sorted_.begin() + static_cast<std::ptrdiff_t>(had), sorted_.end(),
+                         by_key);
     }
-    RenderSeries(series, labels, out);
   }
+  // Nodes are immutable and live as long as the family: render without the family's lock.
+  for (const Node* node : sorted_) RenderSeries(node->series, node->labels, out);
 }
 
 // ---- Family<T> ----
@@ -154,9 +193,11 @@ Family<T>::Family(std::string name, std::string help, std::vector<LabelSpec> lab
                   std::vector<double> buckets)
     : FamilyBase(std::move(name), std::move(help), std::move(labels)), buckets_(std::move(buckets)) {
   for (double b : buckets_) {
-    le_.emplace_back();
+    le_.emplace_back("le=\"");
     FormatSampleValue(b, le_.back());
+    le_.back().append("\"} ");
   }
+  le_.emplace_back("le=\"+Inf\"} ");
 }
 
 template <>
@@ -178,32 +219,44 @@ void* Family<T>::NewSeries() {
 
 namespace {
 
-void Sample(std::string& out, std::string_view name, std::string_view suffix,
-            const std::string& labels, double value) {
+// name suffix{labels} value\n
+void Sample(std::string& out, std::string_view name, std::string_view suffix, std::string_view labels,
+            double value) {
   out.append(name).append(suffix);
-  if (!labels.empty()) out.append("{").append(labels).append("}");
-  out.push_back(' ');
+  if (!labels.empty()) out.append("{").append(labels).append("} ");
+  else out.push_back(' ');
   FormatSampleValue(value, out);
   out.push_back('\n');
+}
+
+void AppendCount(std::uint64_t v, std::string& out) {
+  char buf[24];
+  auto res = std::to_chars(buf, buf + sizeof buf, v);
+  out.append(buf, res.ptr);
 }
 
 }  // namespace
 
 template <typename T>
-void Family<T>::RenderSeries(const void* series, const std::string& labels, std::string& out) const {
+void Family<T>::RenderSeries(const void* series, std::string_view labels, std::string& out) const {
   const T& s = *static_cast<const T*>(series);
   if constexpr (std::is_same_v<T, Histogram>) {
-    Histogram::Snapshot snap = s.Collect();
-    std::string le;
-    for (std::size_t b = 0; b <= snap.bounds.size(); ++b) {
-      le.assign(labels);
-      if (!le.empty()) le.push_back(',');
-      le.append("le=\"").append(b < le_.size() ? std::string_view(le_[b]) : std::string_view("+Inf"));
-      le.push_back('"');
-      Sample(out, name_, "_bucket", le, static_cast<double>(snap.cumulative[b]));
+    std::uint64_t cumulative[Histogram::kMaxBuckets + 1];
+    double sum = 0.0;
+    const std::uint64_t count = s.CollectInto(cumulative, sum);
+    for (std::size_t b = 0; b < le_.size(); ++b) {
+      out.append(name_).append("_bucket{");
+      if (!labels.empty()) out.append(labels).push_back(',');
+      out.append(le_[b]);
+      AppendCount(cumulative[b], out);
+      out.push_back('\n');
     }
-    Sample(out, name_, "_sum", labels, snap.sum);
-    Sample(out, name_, "_count", labels, static_cast<double>(snap.count));
+    Sample(out, name_, "_sum", labels, sum);
+    out.append(name_).append("_count");
+    if (!labels.empty()) out.append("{").append(labels).append("} ");
+    else out.push_back(' ');
+    AppendCount(count, out);
+    out.push_back('\n');
   } else {
     Sample(out, name_, "", labels, s.Value());
   }

@@ -3,7 +3,9 @@
 // renders every family in the Prometheus text exposition format 0.0.4.
 //
 // Hot path: updating a series is one or a few relaxed atomic operations, no lock. Finding the
-// series for a label set takes the family's own shared_mutex in shared mode (exclusive only the
+// series for a label set whose values all keep their own series takes no lock and allocates
+// nothing: one hash of the joined values and a probe of the family's lock-free index. A value
+// that folds into "other" takes the family's own shared_mutex in shared mode (exclusive only the
 // first time a label set is seen), never a lock shared by all families. Callers with a fixed label
 // set resolve it once and keep the reference: series live as long as the registry.
 //
@@ -24,6 +26,7 @@
 #include <memory>
 #include <mutex>
 #include <shared_mutex>
+#include <span>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -75,6 +78,10 @@ class Histogram {
   };
   // Cumulative counts as exposed; count always equals the +Inf bucket.
   Snapshot Collect() const;
+  // The same without allocating: fills cumulative[0..bounds.size()] and sum, returns the count.
+  std::uint64_t CollectInto(std::uint64_t* cumulative, double& sum) const;
+  // Most finite buckets a histogram family accepts.
+  static constexpr std::size_t kMaxBuckets = 64;
 
  private:
   const std::vector<double>& bounds_;  // owned by the family
@@ -139,11 +146,10 @@ class FamilyBase {
  protected:
   // Returns the series for raw label values, creating it if new. Missing values count as "",
   // extra ones are ignored.
-  void* Resolve(const std::vector<std::string_view>& values);
+  void* Resolve(std::span<const std::string_view> values);
   virtual void* NewSeries() = 0;  // creates and owns one series (under the exclusive lock)
   // `labels` is the rendered label list without braces ("a=\"x\",b=\"y\"") or "".
-  virtual void RenderSeries(const void* series, const std::string& labels,
-                            std::string& out) const = 0;
+  virtual void RenderSeries(const void* series, std::string_view labels, std::string& out) const = 0;
 
   std::string name_;
   std::string help_;
@@ -155,12 +161,36 @@ class FamilyBase {
   // `folds` counts values folded into "other".
   bool Bound(std::size_t i, std::string_view v, bool may_admit, std::string& key, int& folds);
 
+  // One series: its key (bound values joined by 0xFF), the rendered label list and the series.
+  // Immutable once published in the index.
+  struct Node {
+    std::uint64_t hash = 0;
+    std::string key;
+    std::string labels;
+    void* series = nullptr;
+  };
+  // Open addressing, linear probing, never more than half full. Readers probe without a lock;
+  // the writer (exclusive lock) publishes a slot with a release store, or a grown table.
+  struct Table {
+    explicit Table(std::size_t capacity);
+    std::size_t mask;
+    std::unique_ptr<std::atomic<const Node*>[]> slots;
+  };
+  const Node* Find(std::uint64_t hash, std::string_view key) const;  // lock-free
+  void Insert(std::unique_ptr<Node> node);                           // exclusive lock held
+
   mutable std::shared_mutex mu_;
   std::vector<StringSet> allow_;     // per label (allow-list labels)
   std::vector<StringSet> admitted_;  // per label (top-K labels)
-  std::unordered_map<std::string, void*, StringHash, std::equal_to<>> index_;  // bound key -> series
+  std::atomic<Table*> table_{nullptr};
+  std::vector<std::unique_ptr<Table>> tables_;  // the current one last; older ones stay for readers
+  std::vector<std::unique_ptr<Node>> nodes_;    // in creation order
+  std::atomic<std::size_t> count_{0};
   std::atomic<std::uint64_t> folded_{0};
   std::size_t max_series_ = 10000;
+  // Render's order (sorted by key), extended when series were added since the last render.
+  mutable std::mutex render_mu_;
+  mutable std::vector<const Node*> sorted_;
 };
 
 // A family of series of one type. Get returns a reference valid for the registry's lifetime.
@@ -170,18 +200,21 @@ class Family final : public FamilyBase {
   Family(std::string name, std::string help, std::vector<LabelSpec> labels,
          std::vector<double> buckets = {});
   MetricType type() const override;
-  T& Get(const std::vector<std::string_view>& values) { return *static_cast<T*>(Resolve(values)); }
+  T& Get(std::span<const std::string_view> values) { return *static_cast<T*>(Resolve(values)); }
+  T& Get(const std::vector<std::string_view>& values) {
+    return Get(std::span<const std::string_view>(values.data(), values.size()));
+  }
   T& Get(std::initializer_list<std::string_view> values) {
-    return Get(std::vector<std::string_view>(values));
+    return Get(std::span<const std::string_view>(values.begin(), values.size()));
   }
   const std::vector<double>& buckets() const { return buckets_; }
 
  private:
   void* NewSeries() override;
-  void RenderSeries(const void* series, const std::string& labels, std::string& out) const override;
+  void RenderSeries(const void* series, std::string_view labels, std::string& out) const override;
 
   std::vector<double> buckets_;
-  std::vector<std::string> le_;  // bucket bounds as exposed
+  std::vector<std::string> le_;  // ",le=\"<bound>\"} " per bucket, +Inf last
   std::vector<std::unique_ptr<T>> series_;  // guarded by FamilyBase's lock; addresses stable
 };
 
@@ -214,6 +247,7 @@ class MetricsRegistry {
   mutable std::mutex mu_;  // registration and Expose only; never the update path
   std::map<std::string, std::unique_ptr<FamilyBase>> families_;
   std::vector<std::function<void()>> hooks_;
+  mutable std::size_t last_size_ = 0;  // size of the last exposition (guarded by mu_)
 };
 
 inline constexpr std::string_view kExpositionContentType = "text/plain; version=0.0.4; charset=utf-8";
@@ -227,5 +261,8 @@ void EscapeLabelValue(std::string_view v, std::string& out);
 void EscapeHelp(std::string_view v, std::string& out);
 // Sample values: shortest round-trip form, "+Inf", "-Inf", "NaN".
 void FormatSampleValue(double v, std::string& out);
+// 64-bit hash of a byte string (8 bytes a step); not for untrusted-collision resistance beyond
+// a hash table's needs.
+std::uint64_t HashBytes(std::string_view s);
 
 }  // namespace vigil

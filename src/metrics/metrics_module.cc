@@ -6,6 +6,7 @@
 #include <fstream>
 
 #include "audit/audit.h"
+#include "metrics/decision_recorder.h"
 #include "core/log.h"
 #include "pipeline/engine.h"
 
@@ -15,25 +16,6 @@
 
 namespace vigil {
 
-struct MetricsModule::Families {
-  Family<Counter>* decisions = nullptr;
-  Family<Histogram>* latency = nullptr;
-  Family<Histogram>* stage_latency = nullptr;
-  Family<Histogram>* scores = nullptr;
-  Family<Histogram>* disagreement = nullptr;
-  Family<Counter>* reasons = nullptr;
-  Family<Counter>* quality_rejections = nullptr;
-  Family<Counter>* security_events = nullptr;
-  Family<Counter>* security_signals = nullptr;
-  Family<Counter>* retries = nullptr;
-  Family<Counter>* reviews = nullptr;
-  Family<Counter>* spoof_proxy = nullptr;
-  Family<Counter>* problems = nullptr;
-  Family<Gauge>* version_first_seen = nullptr;
-  Counter* events_written = nullptr;
-  Counter* events_dropped = nullptr;
-};
-
 namespace {
 
 template <typename T>
@@ -42,22 +24,6 @@ Status Take(Result<Family<T>*> r, Family<T>*& out) {
   out = *r;
   return Status::Ok();
 }
-
-double Seconds(double ms) { return ms / 1000.0; }
-
-// Categories of the built-in codes, for when no catalogue is at hand (config/reasons.yaml agrees).
-ReasonCategory BuiltinCategory(ReasonCode c) {
-  auto v = static_cast<int>(c);
-  if (v >= static_cast<int>(ReasonCode::kNoFace) && v <= static_cast<int>(ReasonCode::kLowResolution)) {
-    return ReasonCategory::kQuality;
-  }
-  if (v >= static_cast<int>(ReasonCode::kVirtualCamera) && v <= static_cast<int>(ReasonCode::kDeviceIntegrity)) {
-    return ReasonCategory::kSecurity;
-  }
-  return ReasonCategory::kPolicy;
-}
-
-std::string_view OrNone(std::string_view v) { return v.empty() ? std::string_view("none") : v; }
 
 double ProcessCpuSeconds() {
   std::ifstream in("/proc/self/stat");
@@ -102,7 +68,7 @@ Result<std::unique_ptr<MetricsModule>> MetricsModule::Create(const ModuleContext
   if (!cfg.ok()) return cfg.error();
   std::unique_ptr<MetricsModule> m(new MetricsModule(ctx, std::move(*cfg)));
   MetricsRegistry& reg = *m->registry_;
-  Families& f = *m->f_;
+  DecisionFamilies& f = *m->f_;
   const MetricsConfig& c = m->cfg_;
   auto L = [&](const char* n) { return c.Label(n); };
   auto K = [](const char* n, std::size_t k) { return LabelSpec::TopK(n, k); };
@@ -225,12 +191,13 @@ Result<std::unique_ptr<MetricsModule>> MetricsModule::Create(const ModuleContext
     if (now_cpu > cpu_s->Value()) cpu_s->Inc(now_cpu - cpu_s->Value());
     rss_g->Set(ProcessResidentBytes());
   });
+  m->recorder_ = std::make_unique<DecisionRecorder>(*m->f_, ctx.engine);
   m->StartEvents();
   return m;
 }
 
 MetricsModule::MetricsModule(const ModuleContext& ctx, MetricsConfig cfg)
-    : ctx_(ctx), cfg_(std::move(cfg)), f_(std::make_unique<Families>()) {
+    : ctx_(ctx), cfg_(std::move(cfg)), f_(std::make_unique<DecisionFamilies>()) {
   if (ctx_.metrics == nullptr) {
     owned_registry_ = std::make_unique<MetricsRegistry>();
     registry_ = owned_registry_.get();
@@ -251,6 +218,10 @@ void MetricsModule::StartEvents() {
     std::lock_guard lock(events_mu_);
     old = std::move(events_);
     events_ = std::move(writer);
+    events_now_.store(events_.get(), std::memory_order_release);
+    // A decision may still hold the old writer's address: it stays (stopped) until the module
+    // goes; a line pushed to it is dropped and counted.
+    if (old) retired_events_.push_back(old);
   }
   if (old) old->Stop();
 }
@@ -273,81 +244,7 @@ void MetricsModule::AddRoutes(std::vector<Route>& routes) {
 }
 
 void MetricsModule::OnDecided(const DecisionEvent& ev) {
-  const Families& f = *f_;
-  const DecisionRequest& req = ev.request;
-  const Decision& d = ev.decision;
-  const AttributeMap& cx = req.context;
-  std::string_view flow = req.flow_type;
-  std::string_view platform = OrNone(cx.GetString("platform"));
-  std::string_view browser = OrNone(cx.GetString("browser_family"));
-  std::string_view sdk = OrNone(cx.GetString("sdk_version"));
-  std::string_view model = OrNone(d.model_version);
-
-  f.decisions
-      ->Get({flow, platform, OrNone(cx.GetString("device_class")), browser, sdk,
-             OrNone(cx.GetString("app_version")), model, OrNone(d.policy_version), d.outcome_name,
-             d.band_name})
-      .Inc();
-  f.latency->Get({flow}).Observe(Seconds(ev.latency_ms));
-  for (const auto& t : ev.timings) {
-    if (t.stage != "total") f.stage_latency->Get({flow, t.stage}).Observe(Seconds(t.ms));
-  }
-  for (const auto& sc : d.fusion.signals) {
-    if (sc.present) f.scores->Get({flow, sc.name, model}).Observe(sc.calibrated);
-  }
-  if (d.fusion.has_score) f.scores->Get({flow, "fusion", model}).Observe(d.fusion.score);
-  if (d.fusion.signals.size() >= 2) f.disagreement->Get({flow, model}).Observe(d.fusion.disagreement);
-
-  std::shared_ptr<const DecisionEngine> engine = ctx_.engine ? ctx_.engine() : nullptr;
-  const ReasonCatalogue* cat = engine ? &engine->catalogue() : nullptr;
-  bool security_reason = false;
-  for (const auto& r : d.reasons) {
-    std::string_view code = BuiltinReasonName(r.code);
-    ReasonCategory category = BuiltinCategory(r.code);
-    if (cat != nullptr && static_cast<std::size_t>(r.code) < cat->all().size()) {
-      const ReasonInfo& info = cat->Info(r.code);
-      if (code.empty()) code = info.name;
-      category = info.category;
-    }
-    f.reasons->Get({flow, code, CategoryName(category)}).Inc();
-    if (category == ReasonCategory::kQuality) {
-      f.quality_rejections->Get({flow, platform, sdk, code}).Inc();
-    } else if (category == ReasonCategory::kSecurity) {
-      f.security_events->Get({flow, platform, code}).Inc();
-      security_reason = true;
-    } else if (r.code == ReasonCode::kScreenReplaySuspected || r.code == ReasonCode::kChallengeFailed ||
-               r.code == ReasonCode::kLowLivenessScore || r.code == ReasonCode::kHighFraudScore) {
-      security_reason = true;
-    }
-  }
-  bool security_flag = false;
-  for (const auto& a : req.security.items()) {
-    bool raised = a.kind == Value::Kind::kBool && a.boolean && a.name != "device_integrity";
-    if (a.name == "device_integrity" && a.kind == Value::Kind::kBool && !a.boolean) raised = true;
-    if (raised) {
-      f.security_signals->Get({flow, a.name}).Inc();
-      security_flag = true;
-    }
-  }
-  if (d.outcome == Outcome::kRetry) f.retries->Get({flow, platform, browser, sdk}).Inc();
-  if (d.outcome == Outcome::kReview) f.reviews->Get({flow}).Inc();
-  if (d.outcome == Outcome::kPass &&
-      (security_reason || security_flag || (d.band != DecisionBand::kPass && d.band != DecisionBand::kNone))) {
-    f.spoof_proxy->Get({flow, OrNone(cx.GetString("country"))}).Inc();
-  }
-  const double now_s = static_cast<double>(ev.time_ms) / 1000.0;
-  for (auto [kind, version] : {std::pair<std::string_view, std::string_view>{"model", model},
-                               {"policy", OrNone(d.policy_version)}}) {
-    Gauge& g = f.version_first_seen->Get({kind, version});
-    if (g.Value() == 0.0) g.Set(now_s);
-  }
-
-  std::shared_ptr<EventWriter> events;
-  {
-    std::lock_guard lock(events_mu_);
-    events = events_;
-  }
-  if (events && events->enabled()) events->Push(BuildMonitoringEvent(ev, cat));
+  recorder_->Record(ev, events_now_.load(std::memory_order_acquire));
 }
 
 void MetricsModule::OnProblem(ProblemType type, std::string_view route) {

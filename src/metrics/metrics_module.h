@@ -5,12 +5,14 @@
 // manual reviews, and each problem answered by type and route. docs/metrics.md lists every metric.
 //
 // Threading: OnDecided runs on the audit completion thread (one at a time); OnProblem and the
-// /metrics handler on io threads. Updates are atomics; label lookups take a family's own lock.
+// /metrics handler on io threads. Updates are atomics. OnDecided finds its series in a cache of
+// resolved slices (metrics/decision_recorder.h) and takes no lock.
 #pragma once
 
 #include <memory>
 #include <string>
 
+#include "metrics/decision_recorder.h"
 #include "metrics/metrics.h"
 #include "metrics/metrics_config.h"
 #include "metrics/monitoring_events.h"
@@ -37,7 +39,6 @@ class MetricsModule final : public ServerModule {
   void FlushEvents();
 
  private:
-  struct Families;
   MetricsModule(const ModuleContext& ctx, MetricsConfig cfg);
   void StartEvents();
 
@@ -45,8 +46,11 @@ class MetricsModule final : public ServerModule {
   MetricsConfig cfg_;
   std::unique_ptr<MetricsRegistry> owned_registry_;  // when the context brings none
   MetricsRegistry* registry_ = nullptr;
-  std::unique_ptr<Families> f_;
-  std::shared_ptr<EventWriter> events_;  // replaced on Reload; read on the completion thread
+  std::unique_ptr<DecisionFamilies> f_;
+  std::unique_ptr<DecisionRecorder> recorder_;
+  std::shared_ptr<EventWriter> events_;  // replaced on Reload (under events_mu_)
+  std::atomic<EventWriter*> events_now_{nullptr};  // events_, read by OnDecided without a lock
+  std::vector<std::shared_ptr<EventWriter>> retired_events_;  // replaced writers (stopped)
   std::mutex events_mu_;
 };
 

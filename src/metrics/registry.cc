@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <charconv>
 #include <cmath>
+#include <cstring>
 
 #include "metrics/metrics.h"
 
@@ -22,6 +23,16 @@ void Histogram::Observe(double v) {
   if (std::isnan(v)) b = bounds_.size();
   counts_[b].fetch_add(1, std::memory_order_relaxed);
   sum_.fetch_add(v, std::memory_order_relaxed);
+}
+
+std::uint64_t Histogram::CollectInto(std::uint64_t* cumulative, double& sum) const {
+  std::uint64_t acc = 0;
+  for (std::size_t i = 0; i <= bounds_.size(); ++i) {
+    acc += counts_[i].load(std::memory_order_relaxed);
+    cumulative[i] = acc;
+  }
+  sum = sum_.load(std::memory_order_relaxed);
+  return acc;
 }
 
 Histogram::Snapshot Histogram::Collect() const {
@@ -79,8 +90,8 @@ Result<Family<T>*> MetricsRegistry::Add(std::string name, std::string help,
   if constexpr (std::is_same_v<T, Histogram>) {
     if (buckets.empty() || !std::is_sorted(buckets.begin(), buckets.end()) ||
         std::adjacent_find(buckets.begin(), buckets.end()) != buckets.end() ||
-        !std::isfinite(buckets.back())) {
-      return Error::Invalid("histogram buckets must be finite and strictly increasing", name);
+        !std::isfinite(buckets.back()) || buckets.size() > Histogram::kMaxBuckets) {
+      return Error::Invalid("histogram buckets must be finite and strictly increasing (64 at most)", name);
     }
   }
   std::lock_guard lock(mu_);
@@ -131,8 +142,9 @@ std::string MetricsRegistry::Expose() const {
   for (const auto& h : hooks) h();
   std::string out;
   std::lock_guard lock(mu_);
-  out.reserve(families_.size() * 256);
+  out.reserve(std::max(families_.size() * 256, last_size_ + last_size_ / 8));
   for (const auto& [name, family] : families_) family->Render(out);
+  last_size_ = out.size();
   return out;
 }
 
@@ -188,9 +200,40 @@ void FormatSampleValue(double v, std::string& out) {
     out.append(v > 0 ? "+Inf" : "-Inf");
   } else {
     char buf[32];
-    auto res = std::to_chars(buf, buf + sizeof buf, v);
+    // Whole numbers (counts, most counters) print as integers: the same text, faster.
+    constexpr double kExact = 9007199254740992.0;  // 2^53
+    const auto whole = static_cast<std::int64_t>(v);
+    auto res = (v > -kExact && v < kExact && static_cast<double>(whole) == v && !(v == 0 && std::signbit(v)))
+                   ? std::to_chars(buf, buf + sizeof buf, whole)
+                   : std::to_chars(buf, buf + sizeof buf, v);
     out.append(buf, res.ptr);
   }
+}
+
+std::uint64_t HashBytes(std::string_view s) {
+  constexpr std::uint64_t kMul = 0x9e3779b97f4a7c15ull;
+  std::uint64_t h = 0x6a09e667f3bcc909ull ^ (s.size() * kMul);
+  const char* p = s.data();
+  std::size_t n = s.size();
+  auto mix = [&](std::uint64_t w) {
+    h ^= w;
+    h *= kMul;
+    h ^= h >> 32;
+  };
+  for (; n >= 8; p += 8, n -= 8) {
+    std::uint64_t w;
+    std::memcpy(&w, p, 8);
+    mix(w);
+  }
+  if (n > 0) {
+    std::uint64_t w = 0;
+    std::memcpy(&w, p, n);
+    mix(w ^ (static_cast<std::uint64_t>(n) << 56));
+  }
+  h ^= h >> 29;
+  h *= 0xbf58476d1ce4e5b9ull;
+  h ^= h >> 32;
+  return h;
 }
 
 }  // namespace vigil

@@ -217,10 +217,69 @@ Result<TreeEnsemble> TreeEnsemble::Parse(std::string_view json, const std::strin
   }
   m.info_.num_trees = m.roots_.size();
   m.info_.num_nodes = m.nodes_.size();
+  if (m.info_.max_depth <= kMaxPaddedDepth) m.BuildPadded();
   return m;
 }
 
-float TreeEnsemble::Margin(const float* row) const {
+void TreeEnsemble::BuildPadded() {
+  const int d = info_.max_depth;
+  const std::size_t inner = (std::size_t{1} << d) - 1, leaves = std::size_t{1} << d;
+  splits_.assign(roots_.size() * inner, Split{0, 0.0f});
+  leaves_.assign(roots_.size() * leaves, 0.0f);
+  // Depth-first over (original node, perfect position, level); at most d + 1 levels deep.
+  struct Item {
+    std::int32_t node;
+    std::size_t pos;
+    int level;
+  };
+  std::vector<Item> stack;
+  for (std::size_t t = 0; t < roots_.size(); ++t) {
+    Split* s = splits_.data() + t * inner;
+    float* l = leaves_.data() + t * leaves;
+    stack.push_back({roots_[t], 0, 0});
+    while (!stack.empty()) {
+      const Item it = stack.back();
+      stack.pop_back();
+      const Node& n = nodes_[static_cast<std::size_t>(it.node)];
+      if (it.level == d) {
+        l[it.pos - inner] = n.value;  // a leaf: the walk from the root checked depths
+        continue;
+      }
+      const bool leaf = n.left < 0;
+      // A leaf above the last level: both sides lead to it, so the split does not matter.
+      s[it.pos] = leaf ? Split{0, 0.0f} : Split{n.feature, n.value};
+      stack.push_back({leaf ? it.node : n.right, 2 * it.pos + 2, it.level + 1});
+      stack.push_back({leaf ? it.node : n.left, 2 * it.pos + 1, it.level + 1});
+    }
+  }
+  padded_depth_ = d;
+}
+
+float TreeEnsemble::PaddedMargin(const float* row) const {
+  if (padded_depth_ < 0) return std::nanf("");
+  const int d = padded_depth_;
+  const std::size_t inner = (std::size_t{1} << d) - 1, nleaves = std::size_t{1} << d;
+  const std::size_t trees = roots_.size();
+  constexpr std::size_t kLanes = 8;
+  float sum = base_margin_;
+  for (std::size_t t0 = 0; t0 < trees; t0 += kLanes) {
+    const std::size_t lanes = trees - t0 < kLanes ? trees - t0 : kLanes;
+    std::size_t pos[kLanes] = {};
+    for (int level = 0; level < d; ++level) {
+      for (std::size_t k = 0; k < lanes; ++k) {
+        const Split& s = splits_[(t0 + k) * inner + pos[k]];
+        const float v = row[s.feature & ~kDefaultLeft];
+        // NaN compares false: it goes left only with the default-left flag.
+        const bool left = (v < s.value) | (std::isnan(v) & ((s.feature & kDefaultLeft) != 0));
+        pos[k] = 2 * pos[k] + 2 - static_cast<std::size_t>(left);
+      }
+    }
+    for (std::size_t k = 0; k < lanes; ++k) sum += leaves_[(t0 + k) * nleaves + pos[k] - inner];
+  }
+  return sum;
+}
+
+float TreeEnsemble::NodeMargin(const float* row) const {
   const Node* nodes = nodes_.data();
   float sum = base_margin_;
   for (std::int32_t root : roots_) {

@@ -5,7 +5,11 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <atomic>
 #include <random>
+#include <thread>
+
+#include "core/ticker.h"
 
 namespace vigil::alerts {
 namespace {
@@ -243,6 +247,49 @@ TEST(AlertEngine, SlicesAndSeverity) {
   ASSERT_EQ(h.sent.size(), 1u);  // web only: the ios slice is not watched by this rule
   EXPECT_EQ(h.sent[0].slice, "platform=web");
   EXPECT_EQ(h.sent[0].severity, "critical");
+}
+
+
+// The clock tick alone (no traffic) closes windows: a for-duration runs out and the alert fires,
+// then the lookback empties and it resolves.
+TEST(AlertEngine, AdvanceFiresAndResolvesWithoutTraffic) {
+  AlertRule r = Threshold("retry_high", Metric::kRetryRate, 0.3, 2 * kMin);
+  r.over_ms = 5 * kMin;
+  Harness h({r});
+  h.Minute(0, 20, 10, Outcome::kRetry);
+  h.Minute(1, 20, 10, Outcome::kRetry);  // closes minute 0: pending since 1m
+  EXPECT_TRUE(h.sent.empty());
+  h.engine->Advance(kT0 + 2 * kMin);     // closes minute 1: held 1m
+  EXPECT_TRUE(h.sent.empty());
+  h.engine->Advance(kT0 + 3 * kMin + 5);  // closes the empty minute 2: held 2m, fires
+  ASSERT_EQ(h.sent.size(), 1u);
+  EXPECT_EQ(h.sent[0].state, AlertState::kFiring);
+  EXPECT_EQ(h.sent[0].fired_at_ms, kT0 + 3 * kMin);
+  h.engine->Advance(kT0 + 6 * kMin);     // minute 1 is still in the 5-minute lookback
+  EXPECT_EQ(h.sent.size(), 1u);
+  h.engine->Advance(kT0 + 7 * kMin);     // the lookback is empty: too few decisions, resolved
+  ASSERT_EQ(h.sent.size(), 2u);
+  EXPECT_EQ(h.sent[1].state, AlertState::kResolved);
+  EXPECT_EQ(h.sent[1].resolved_at_ms, kT0 + 7 * kMin);
+  EXPECT_EQ(h.engine->firing(), 0u);
+}
+
+// The modules' Ticker calls its function on its own thread until stopped.
+TEST(AlertEngine, TickerDrivesTheEngine) {
+  AlertRule r = Threshold("retry_high", Metric::kRetryRate, 0.3, 0);
+  Harness h({r});
+  h.Minute(0, 20, 10, Outcome::kRetry);
+  std::atomic<std::int64_t> clock{kT0 + kMin};
+  {
+    Ticker t(std::chrono::milliseconds(5), [&] { h.engine->Advance(clock.fetch_add(kMin)); });
+    for (int i = 0; i < 400 && h.engine->evaluations() < 3; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  const auto n = h.engine->evaluations();
+  EXPECT_GE(n, 3u);
+  std::this_thread::sleep_for(std::chrono::milliseconds(30));
+  EXPECT_EQ(h.engine->evaluations(), n) << "stopped with the Ticker";
+  EXPECT_EQ(h.engine->firing(), 0u) << "fired at 1m, resolved once the window emptied";
+  EXPECT_GE(h.engine->Alerts().size(), 1u);
 }
 
 }  // namespace

@@ -4,6 +4,7 @@
 
 #include <chrono>
 #include <random>
+#include <regex>
 #include <set>
 #include <thread>
 
@@ -108,6 +109,38 @@ TEST_F(MetricsServerTest, PromtoolFindsNothingToSay) {
   EXPECT_EQ(code, 0) << out;
   EXPECT_EQ(out, "") << out;
 #endif
+}
+
+// Every vigil_* metric the shipped rules and dashboard read is one the server exports (the
+// families are registered at start, with or without series), e.g. the feedback component's
+// false-positive rate behind seed 004's alerts.
+TEST_F(MetricsServerTest, DeployRulesAndDashboardReadExportedMetrics) {
+  auto e = ParseExposition(Scrape());
+  ASSERT_EQ(e.error, "");
+  ASSERT_EQ(e.types.count("vigil_feedback_version_rate"), 1u);
+  const std::regex name(R"((^|[^A-Za-z0-9_:])(vigil_[a-z0-9_]+))");
+  std::set<std::string> referenced;
+  for (const char* file : {"deploy/prometheus/recording_rules.yml", "deploy/prometheus/alerting_rules.yml",
+                           "deploy/grafana/vigil-dashboard.json"}) {
+    const std::string text = testing::Slurp(testing::SourcePath(file));
+    ASSERT_FALSE(text.empty()) << file;
+    for (std::sregex_iterator it(text.begin(), text.end(), name), end; it != end; ++it) {
+      referenced.insert((*it)[2].str());
+    }
+  }
+  EXPECT_GT(referenced.size(), 10u);
+  EXPECT_EQ(referenced.count("vigil_feedback_version_rate"), 1u);
+  for (const std::string& n : referenced) {
+    std::string family = n;
+    for (std::string_view suffix : {"_bucket", "_sum", "_count"}) {
+      if (family.size() > suffix.size() && family.ends_with(suffix) &&
+          e.types.count(family.substr(0, family.size() - suffix.size())) > 0) {
+        family.resize(family.size() - suffix.size());
+        break;
+      }
+    }
+    EXPECT_EQ(e.types.count(family), 1u) << n << " is read by deploy/ but not exported";
+  }
 }
 
 TEST_F(MetricsServerTest, RandomClientVersionsDoNotGrowTheSeriesCount) {

@@ -5,6 +5,7 @@
 
 #include <cmath>
 #include <limits>
+#include <set>
 #include <thread>
 
 namespace vigil {
@@ -27,6 +28,11 @@ TEST(Exposition, FormatsSampleValues) {
   };
   EXPECT_EQ(fmt(3), "3");
   EXPECT_EQ(fmt(0.25), "0.25");
+  EXPECT_EQ(fmt(-5), "-5");
+  EXPECT_EQ(fmt(123456789), "123456789");
+  EXPECT_EQ(fmt(-0.0), "-0");
+  EXPECT_EQ(fmt(1e300), "1e+300");
+  EXPECT_EQ(fmt(2.5e-7), "2.5e-07");
   EXPECT_EQ(fmt(std::numeric_limits<double>::infinity()), "+Inf");
   EXPECT_EQ(fmt(-std::numeric_limits<double>::infinity()), "-Inf");
   EXPECT_EQ(fmt(std::nan("")), "NaN");
@@ -226,6 +232,71 @@ TEST(Concurrency, ParallelUpdatesAndNewSeriesLoseNothing) {
   }
   EXPECT_EQ(total, double(kThreads) * kIters);
   EXPECT_EQ(observed, std::uint64_t(kThreads) * kIters);
+}
+
+}  // namespace
+}  // namespace vigil
+
+namespace vigil {
+namespace {
+
+// The lock-free index grows while other threads resolve: every label set maps to one series
+// (same address from every thread), none is lost, and the count is exact.
+TEST(Concurrency, IndexGrowsUnderConcurrentLookups) {
+  MetricsRegistry reg;
+  auto* fam = *reg.AddCounter("grow_total", "h", {LabelSpec::TopK("k", 5000), LabelSpec::TopK("j", 2)});
+  constexpr int kThreads = 4;
+  constexpr int kKeys = 3000;
+  std::vector<std::vector<const Counter*>> seen(kThreads, std::vector<const Counter*>(kKeys));
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < kKeys; ++i) {
+        const int k = (i * 7 + t * 13) % kKeys;
+        Counter& c = fam->Get({"key_" + std::to_string(k), "j"});
+        c.Inc();
+        seen[t][static_cast<std::size_t>(k)] = &c;
+      }
+    });
+  }
+  for (auto& th : threads) th.join();
+  EXPECT_EQ(fam->size(), static_cast<std::size_t>(kKeys));
+  EXPECT_EQ(fam->folded(), 0u);
+  for (int k = 0; k < kKeys; ++k) {
+    const Counter* first = seen[0][static_cast<std::size_t>(k)];
+    for (int t = 1; t < kThreads; ++t) ASSERT_EQ(seen[t][static_cast<std::size_t>(k)], first) << k;
+    ASSERT_EQ(first->Value(), kThreads) << k;
+    ASSERT_EQ(&fam->Get({"key_" + std::to_string(k), "j"}), first);
+  }
+}
+
+// Series added after a render still come out sorted by label values.
+TEST(Registry, RenderStaysSortedAsSeriesArrive) {
+  MetricsRegistry reg;
+  auto* fam = *reg.AddGauge("g", "h", {LabelSpec::TopK("a", 10)});
+  fam->Get({"m"}).Set(1);
+  fam->Get({"c"}).Set(2);
+  (void)reg.Expose();
+  fam->Get({"x"}).Set(3);
+  fam->Get({"a"}).Set(4);
+  fam->Get({"d"}).Set(5);
+  EXPECT_EQ(reg.Expose(),
+            "# HELP g h\n# TYPE g gauge\n"
+            "g{a=\"a\"} 4\ng{a=\"c\"} 2\ng{a=\"d\"} 5\ng{a=\"m\"} 1\ng{a=\"x\"} 3\n");
+}
+
+TEST(Registry, HistogramBucketsAreLimited) {
+  MetricsRegistry reg;
+  EXPECT_TRUE(reg.AddHistogram("ok_seconds", "h", {}, LinearBuckets(1, 1, 64)).ok());
+  EXPECT_FALSE(reg.AddHistogram("big_seconds", "h", {}, LinearBuckets(1, 1, 65)).ok());
+}
+
+TEST(Exposition, HashSpreadsShortKeys) {
+  std::set<std::uint64_t> hashes;
+  for (int i = 0; i < 10000; ++i) hashes.insert(HashBytes("v" + std::to_string(i)));
+  EXPECT_EQ(hashes.size(), 10000u);
+  EXPECT_NE(HashBytes(std::string_view("a\0", 2)), HashBytes("a"));
+  EXPECT_NE(HashBytes("ab"), HashBytes("ba"));
 }
 
 }  // namespace

@@ -1,0 +1,78 @@
+// DecisionRecorder: what MetricsModule records for each durable decision, with the series
+// resolved once per slice and kept.
+//
+// A decision's slice is its raw label values (flow type, platform, device class, browser family,
+// SDK and app versions, model and policy versions, outcome, band). The first decision of a slice
+// resolves its series in the families (lock-free lookups; the family's own lock the first time a
+// label set is seen); the next ones find them in a direct-mapped cache of 1,024 slices keyed by a
+// hash of the raw values, compare the values, and only update series (relaxed atomics). Stage,
+// signal and reason series hang off the slice entry, found by a short linear scan. The cache is
+// bounded whatever clients send: a slice that collides with another replaces it.
+//
+// Threading: Record may be called from any thread. One caller at a time uses the cache (taken
+// with an atomic exchange, no lock, never waiting); a concurrent caller resolves its series
+// without the cache. The reason catalogue (categories, names of configured codes) is the engine's,
+// re-read every 256 decisions, so after a reload the old categories serve at most 256 decisions.
+#pragma once
+
+#include <atomic>
+#include <functional>
+#include <memory>
+
+#include "metrics/metrics.h"
+#include "server/module.h"
+
+namespace vigil {
+
+class EventWriter;
+class ReasonCatalogue;
+
+struct DecisionFamilies {
+  Family<Counter>* decisions = nullptr;
+  Family<Histogram>* latency = nullptr;
+  Family<Histogram>* stage_latency = nullptr;
+  Family<Histogram>* scores = nullptr;
+  Family<Histogram>* disagreement = nullptr;
+  Family<Counter>* reasons = nullptr;
+  Family<Counter>* quality_rejections = nullptr;
+  Family<Counter>* security_events = nullptr;
+  Family<Counter>* security_signals = nullptr;
+  Family<Counter>* retries = nullptr;
+  Family<Counter>* reviews = nullptr;
+  Family<Counter>* spoof_proxy = nullptr;
+  Family<Counter>* problems = nullptr;
+  Family<Gauge>* version_first_seen = nullptr;
+  Counter* events_written = nullptr;
+  Counter* events_dropped = nullptr;
+};
+
+class DecisionRecorder {
+ public:
+  using EngineFn = std::function<std::shared_ptr<const DecisionEngine>()>;
+  // `families` must outlive the recorder; `engine` may be empty (built-in reason categories).
+  DecisionRecorder(const DecisionFamilies& families, EngineFn engine);
+  ~DecisionRecorder();
+  DecisionRecorder(const DecisionRecorder&) = delete;
+  DecisionRecorder& operator=(const DecisionRecorder&) = delete;
+
+  // Updates every series of one decision; queues its monitoring event on `events` when that is
+  // non-null and enabled.
+  void Record(const DecisionEvent& ev, EventWriter* events);
+
+  // Slices resolved so far (cache misses), for tests.
+  std::uint64_t misses() const { return misses_.load(std::memory_order_relaxed); }
+
+  struct Entry;
+  struct Cache;
+
+ private:
+  void Fill(Entry& e, const DecisionEvent& ev) const;
+
+  const DecisionFamilies& f_;
+  EngineFn engine_fn_;
+  std::atomic<Cache*> cache_;  // null while a caller has it
+  std::unique_ptr<Cache> owned_;
+  std::atomic<std::uint64_t> misses_{0};
+};
+
+}  // namespace vigil
