@@ -34,18 +34,69 @@ struct Slice {
 };
 
 Slice SliceOf(const DecisionEvent& ev) {
-  const AttributeMap& cx = ev.request.context;
   const Decision& d = ev.decision;
-  return {ev.request.flow_type,
-          OrNone(cx.GetString("platform")),
-          OrNone(cx.GetString("device_class")),
-          OrNone(cx.GetString("browser_family")),
-          OrNone(cx.GetString("sdk_version")),
-          OrNone(cx.GetString("app_version")),
-          OrNone(d.model_version),
-          OrNone(d.policy_version),
-          d.outcome_name,
-          d.band_name};
+  Slice s{ev.request.flow_type, {}, {}, {}, {}, {}, OrNone(d.model_version), OrNone(d.policy_version),
+          d.outcome_name, d.band_name};
+  // One pass over the context (names are unique in an AttributeMap).
+  for (const auto& a : ev.request.context.items()) {
+    if (a.kind != Value::Kind::kString) continue;
+    const std::string_view n = a.name;
+    std::string_view* into = nullptr;
+    switch (n.size()) {
+      case 8: into = n == "platform" ? &s.platform : nullptr; break;
+      case 11: into = n == "sdk_version" ? &s.sdk : n == "app_version" ? &s.app : nullptr; break;
+      case 12: into = n == "device_class" ? &s.device : nullptr; break;
+      case 14: into = n == "browser_family" ? &s.browser : nullptr; break;
+      default: break;
+    }
+    if (into != nullptr) *into = a.text;
+  }
+  for (std::string_view* v : {&s.platform, &s.device, &s.browser, &s.sdk, &s.app}) *v = OrNone(*v);
+  return s;
+}
+
+std::uint64_t Rotl(std::uint64_t x, int r) { return (x << r) | (x >> (64 - r)); }
+
+// A word standing for a value: its length and its first and last 8 bytes (all of it up to 16
+// bytes). Values that differ only in the middle share a word; the full comparison after the
+// lookup tells them apart (they then take turns in one cache slot).
+std::uint64_t ValueWord(std::string_view v) {
+  const char* p = v.data();
+  const std::size_t n = v.size();
+  std::uint64_t a = 0, b = 0;
+  if (n >= 8) {
+    std::memcpy(&a, p, 8);
+    std::memcpy(&b, p + n - 8, 8);
+  } else if (n >= 4) {
+    std::uint32_t x, y;
+    std::memcpy(&x, p, 4);
+    std::memcpy(&y, p + n - 4, 4);
+    a = x;
+    b = y;
+  } else if (n > 0) {
+    a = static_cast<unsigned char>(p[0]) | (static_cast<std::uint64_t>(static_cast<unsigned char>(p[n / 2])) << 8) |
+        (static_cast<std::uint64_t>(static_cast<unsigned char>(p[n - 1])) << 16);
+  }
+  return a ^ Rotl(b, 29) ^ (static_cast<std::uint64_t>(n) * 0x9e3779b97f4a7c15ull);
+}
+
+// The slice's hash: one independent multiply per value (distinct odd constants by position).
+std::uint64_t SliceHash(const Slice& s) {
+  static constexpr std::uint64_t kMul[10] = {
+      0x9e3779b97f4a7c15ull, 0xbf58476d1ce4e5b9ull, 0x94d049bb133111ebull, 0xd6e8feb86659fd93ull,
+      0xa0761d6478bd642full, 0xe7037ed1a0b428dbull, 0x8ebc6af09c88c6e3ull, 0x589965cc75374cc3ull,
+      0x1d8e4e27c47d124full, 0xc2b2ae3d27d4eb4full};
+  const std::string_view v[10] = {s.flow, s.platform, s.device, s.browser, s.sdk,
+                                  s.app,  s.model,    s.policy, s.outcome, s.band};
+  std::uint64_t h = 0;
+  for (int i = 0; i < 10; ++i) {
+    const std::uint64_t w = ValueWord(v[i]);
+    h += (w ^ (w >> 31)) * kMul[i];
+  }
+  h ^= h >> 32;
+  h *= 0xd6e8feb86659fd93ull;
+  h ^= h >> 32;
+  return h;
 }
 
 // Values with their lengths in front, so no two slices share a key whatever bytes they hold.
@@ -58,6 +109,20 @@ void SliceKey(const Slice& s, std::string& key) {
     std::memcpy(len, &n, sizeof n);
     key.append(len, sizeof n).append(v);
   }
+}
+
+// The same comparison without building the key.
+bool SliceKeyEquals(std::string_view key, const Slice& s) {
+  for (std::string_view v : {s.flow, s.platform, s.device, s.browser, s.sdk, s.app, s.model, s.policy,
+                             s.outcome, s.band}) {
+    std::uint32_t n;
+    if (key.size() < sizeof n) return false;
+    std::memcpy(&n, key.data(), sizeof n);
+    key.remove_prefix(sizeof n);
+    if (n != v.size() || key.size() < n || key.substr(0, n) != v) return false;
+    key.remove_prefix(n);
+  }
+  return key.empty();
 }
 
 template <typename T>
@@ -99,7 +164,6 @@ struct DecisionRecorder::Entry {
 
 struct DecisionRecorder::Cache {
   std::unique_ptr<Entry> slots[kSlots];
-  std::string key;  // scratch
   std::shared_ptr<const DecisionEngine> engine;
   unsigned until_refresh = 0;
 };
@@ -232,17 +296,16 @@ void DecisionRecorder::Record(const DecisionEvent& ev, EventWriter* events) {
         }
       }
     }
-    SliceKey(s, c->key);
-    const std::uint64_t hash = HashBytes(c->key);
+    const std::uint64_t hash = SliceHash(s);
     std::unique_ptr<Entry>& slot = c->slots[hash & (kSlots - 1)];
-    if (!slot || slot->hash != hash || slot->key != c->key) {
+    if (!slot || slot->hash != hash || !SliceKeyEquals(slot->key, s)) {
       if (slot) {
         *slot = Entry{};
       } else {
         slot = std::make_unique<Entry>();
       }
       slot->hash = hash;
-      slot->key = c->key;
+      SliceKey(s, slot->key);
       misses_.fetch_add(1, std::memory_order_relaxed);
     }
     Apply(f_, *slot, s, ev, c->engine ? &c->engine->catalogue() : nullptr);

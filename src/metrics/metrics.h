@@ -34,21 +34,33 @@
 #include <vector>
 
 #include "core/result.h"
+#include "metrics/cells.h"
 
 namespace vigil {
 
 inline constexpr std::string_view kOtherLabelValue = "other";
 
-// A monotonically increasing value. Inc with a negative amount is ignored.
+// A monotonically increasing value. Inc with a negative amount is ignored. Each thread adds to
+// its own cell (metrics/cells.h): no lock prefix, no shared cache line; Value() adds them up.
 class Counter {
  public:
+  Counter();
+  ~Counter();
+  Counter(const Counter&) = delete;
+  Counter& operator=(const Counter&) = delete;
   void Inc(double v = 1.0) {
-    if (v >= 0.0) value_.fetch_add(v, std::memory_order_relaxed);
+    if (!(v >= 0.0)) return;
+    if (cell_ != metrics_detail::kNoCells) {
+      metrics_detail::AddToCell(metrics_detail::Cell(cell_), v);
+    } else {
+      fallback_.fetch_add(v, std::memory_order_relaxed);
+    }
   }
-  double Value() const { return value_.load(std::memory_order_relaxed); }
+  double Value() const;
 
  private:
-  std::atomic<double> value_{0.0};
+  std::uint32_t cell_;
+  std::atomic<double> fallback_{0.0};  // when no cells were left
 };
 
 // A value that goes up and down.
@@ -65,9 +77,13 @@ class Gauge {
 
 // Observations counted into buckets with upper bounds `bounds` (sorted, finite; +Inf is implied).
 // An observation v goes into the first bucket with v <= bound (Prometheus "le" semantics).
+// Per-thread cells like Counter: bucket counts, then the sum.
 class Histogram {
  public:
   explicit Histogram(const std::vector<double>& bounds);
+  ~Histogram();
+  Histogram(const Histogram&) = delete;
+  Histogram& operator=(const Histogram&) = delete;
   void Observe(double v);
 
   struct Snapshot {
@@ -85,8 +101,8 @@ class Histogram {
 
  private:
   const std::vector<double>& bounds_;  // owned by the family
-  std::unique_ptr<std::atomic<std::uint64_t>[]> counts_;  // per bucket, not cumulative
-  std::atomic<double> sum_{0.0};
+  std::uint32_t cells_;                // bounds.size() + 1 bucket counts, then the sum
+  std::unique_ptr<std::atomic<double>[]> fallback_;  // when no cells were left
 };
 
 // Bucket helpers (prometheus-cpp's Histogram::BucketBoundaries).

@@ -9,29 +9,62 @@
 
 namespace vigil {
 
+// ---- Counter ----
+
+Counter::Counter() : cell_(metrics_detail::AllocateCells(1)) {}
+
+Counter::~Counter() { metrics_detail::FreeCells(cell_, 1); }
+
+double Counter::Value() const {
+  if (cell_ == metrics_detail::kNoCells) return fallback_.load(std::memory_order_relaxed);
+  double v = 0.0;
+  metrics_detail::SumCells(cell_, 1, &v);
+  return v;
+}
+
 // ---- Histogram ----
 
 Histogram::Histogram(const std::vector<double>& bounds)
-    : bounds_(bounds), counts_(new std::atomic<std::uint64_t>[bounds.size() + 1]) {
-  for (std::size_t i = 0; i <= bounds_.size(); ++i) counts_[i].store(0, std::memory_order_relaxed);
+    : bounds_(bounds), cells_(metrics_detail::AllocateCells(static_cast<std::uint32_t>(bounds.size() + 2))) {
+  if (cells_ == metrics_detail::kNoCells) {
+    fallback_.reset(new std::atomic<double>[bounds_.size() + 2]);
+    for (std::size_t i = 0; i < bounds_.size() + 2; ++i) fallback_[i].store(0.0, std::memory_order_relaxed);
+  }
 }
+
+Histogram::~Histogram() { metrics_detail::FreeCells(cells_, static_cast<std::uint32_t>(bounds_.size() + 2)); }
 
 void Histogram::Observe(double v) {
   // First bound >= v: the "le" bucket. NaN lands in +Inf.
-  std::size_t b = static_cast<std::size_t>(
-      std::lower_bound(bounds_.begin(), bounds_.end(), v) - bounds_.begin());
-  if (std::isnan(v)) b = bounds_.size();
-  counts_[b].fetch_add(1, std::memory_order_relaxed);
-  sum_.fetch_add(v, std::memory_order_relaxed);
+  const std::size_t n = bounds_.size();
+  std::size_t b = 0;
+  const double* bounds = bounds_.data();
+  while (b < n && !(v <= bounds[b])) ++b;
+  if (cells_ != metrics_detail::kNoCells) {
+    // A range never straddles chunks: the bucket and the sum share one chunk lookup.
+    std::atomic<double>& first = metrics_detail::Cell(cells_);
+    metrics_detail::AddToCell((&first)[b], 1.0);
+    metrics_detail::AddToCell((&first)[n + 1], v);
+  } else {
+    fallback_[b].fetch_add(1.0, std::memory_order_relaxed);
+    fallback_[n + 1].fetch_add(v, std::memory_order_relaxed);
+  }
 }
 
 std::uint64_t Histogram::CollectInto(std::uint64_t* cumulative, double& sum) const {
+  const std::size_t n = bounds_.size();
+  double raw[kMaxBuckets + 2];
+  if (cells_ != metrics_detail::kNoCells) {
+    metrics_detail::SumCells(cells_, static_cast<std::uint32_t>(n + 2), raw);
+  } else {
+    for (std::size_t i = 0; i < n + 2; ++i) raw[i] = fallback_[i].load(std::memory_order_relaxed);
+  }
   std::uint64_t acc = 0;
-  for (std::size_t i = 0; i <= bounds_.size(); ++i) {
-    acc += counts_[i].load(std::memory_order_relaxed);
+  for (std::size_t i = 0; i <= n; ++i) {
+    acc += static_cast<std::uint64_t>(raw[i]);
     cumulative[i] = acc;
   }
-  sum = sum_.load(std::memory_order_relaxed);
+  sum = raw[n + 1];
   return acc;
 }
 
@@ -39,13 +72,7 @@ Histogram::Snapshot Histogram::Collect() const {
   Snapshot s;
   s.bounds = bounds_;
   s.cumulative.resize(bounds_.size() + 1);
-  std::uint64_t acc = 0;
-  for (std::size_t i = 0; i <= bounds_.size(); ++i) {
-    acc += counts_[i].load(std::memory_order_relaxed);
-    s.cumulative[i] = acc;
-  }
-  s.count = acc;
-  s.sum = sum_.load(std::memory_order_relaxed);
+  s.count = CollectInto(s.cumulative.data(), s.sum);
   return s;
 }
 

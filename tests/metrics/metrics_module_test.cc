@@ -7,6 +7,7 @@
 
 #include <filesystem>
 #include <random>
+#include <thread>
 
 #include "metrics/exposition_parser.h"
 #include "test_util.h"
@@ -175,6 +176,62 @@ TEST_F(ModuleFixture, EventFilesRotate) {
   EXPECT_TRUE(std::filesystem::exists(base.string() + ".2"));
   EXPECT_FALSE(std::filesystem::exists(base.string() + ".3"));
   EXPECT_LE(std::filesystem::file_size(base), 4096u);
+}
+
+}  // namespace
+}  // namespace vigil
+
+namespace vigil {
+namespace {
+
+// The slice cache (metrics/decision_recorder.h) must never mix up slices: values that differ only
+// in the middle (same length, same first and last 8 bytes: the same cache hash word), values whose
+// concatenations agree, and slices taking turns in one cache slot all count in their own series.
+TEST_F(ModuleFixture, SliceCacheKeepsLookAlikeSlicesApart) {
+  Make("");
+  const std::string a = "web-2.4.1-build-AAAA-0001";
+  const std::string b = "web-2.4.1-bXild-AAAA-0001";  // differs from `a` only in the middle
+  for (int i = 0; i < 5; ++i) {
+    Decide("a" + std::to_string(i), a, Outcome::kRetry, "retry");
+    Decide("b" + std::to_string(i), b, Outcome::kRetry, "retry");
+    Decide("c" + std::to_string(i), b, Outcome::kPass, "pass");
+  }
+  Decide("d", a, Outcome::kRetry, "retry");
+  auto e = Scrape();
+  ASSERT_EQ(e.error, "");
+  EXPECT_EQ(e.Sum("vigil_decisions_total", {{"sdk_version", a}}), 6);
+  EXPECT_EQ(e.Sum("vigil_decisions_total", {{"sdk_version", b}, {"outcome", "retry"}}), 5);
+  EXPECT_EQ(e.Sum("vigil_decisions_total", {{"sdk_version", b}, {"outcome", "pass"}}), 5);
+  EXPECT_EQ(e.Sum("vigil_retries_total", {{"sdk_version", a}}), 6);
+  EXPECT_EQ(e.Sum("vigil_retries_total", {{"sdk_version", b}}), 5);
+  EXPECT_EQ(e.Sum("vigil_quality_rejections_total", {{"sdk_version", a}}), 6);
+  EXPECT_EQ(e.Sum("vigil_quality_rejections_total", {{"sdk_version", b}}), 5);
+  EXPECT_EQ(e.Sum("vigil_decision_latency_seconds_count"), 16);
+  EXPECT_EQ(e.Sum("vigil_stage_latency_seconds_count", {{"stage", "quality"}}), 16);
+  EXPECT_EQ(e.Sum("vigil_signal_score_count", {{"signal", "fusion"}}), 16);
+}
+
+// Decisions from many threads at once (the cache is taken by one caller at a time; the others
+// resolve their series directly): nothing is lost.
+TEST_F(ModuleFixture, ConcurrentDecisionsLoseNothing) {
+  Make("");
+  constexpr int kThreads = 4;
+  constexpr int kEach = 300;
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < kEach; ++i) {
+        Decide("t" + std::to_string(t) + "_" + std::to_string(i), "sdk-" + std::to_string(i % 3), Outcome::kRetry,
+               "retry");
+      }
+    });
+  }
+  for (auto& th : threads) th.join();
+  auto e = Scrape();
+  EXPECT_EQ(e.Sum("vigil_decisions_total"), kThreads * kEach);
+  EXPECT_EQ(e.Sum("vigil_decisions_total", {{"sdk_version", "sdk-1"}}), kThreads * kEach / 3);
+  EXPECT_EQ(e.Sum("vigil_retries_total"), kThreads * kEach);
+  EXPECT_EQ(e.Sum("vigil_stage_latency_seconds_count", {{"stage", "engine"}}), kThreads * kEach);
 }
 
 }  // namespace

@@ -301,3 +301,40 @@ TEST(Exposition, HashSpreadsShortKeys) {
 
 }  // namespace
 }  // namespace vigil
+
+namespace vigil {
+namespace {
+
+// Per-thread cells: what a thread added stays after it exits, and a series created where a
+// destroyed one was starts from zero.
+TEST(Cells, ValuesOutliveThreadsAndReusedCellsStartAtZero) {
+  {
+    MetricsRegistry reg;
+    Counter& c = (*reg.AddCounter("c_total", "h"))->Get({});
+    Histogram& h = (*reg.AddHistogram("h_seconds", "h", {}, {1, 2}))->Get({});
+    std::thread([&] {
+      c.Inc(5);
+      h.Observe(1.5);
+    }).join();
+    c.Inc(2);
+    EXPECT_EQ(c.Value(), 7);
+    auto snap = h.Collect();
+    EXPECT_EQ(snap.cumulative, (std::vector<std::uint64_t>{0, 1, 1}));
+    EXPECT_DOUBLE_EQ(snap.sum, 1.5);
+  }
+  for (int round = 0; round < 3; ++round) {
+    MetricsRegistry reg;
+    Counter& c = (*reg.AddCounter("c_total", "h"))->Get({});
+    Histogram& h = (*reg.AddHistogram("h_seconds", "h", {}, {1, 2}))->Get({});
+    EXPECT_EQ(c.Value(), 0) << round;
+    EXPECT_EQ(h.Collect().count, 0u) << round;
+    EXPECT_EQ(h.Collect().sum, 0.0) << round;
+    c.Inc(3);
+    h.Observe(0.5);
+    std::thread([&] { c.Inc(1); }).join();
+    EXPECT_EQ(c.Value(), 4) << round;
+  }
+}
+
+}  // namespace
+}  // namespace vigil
