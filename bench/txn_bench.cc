@@ -1,6 +1,7 @@
 // The transaction flow's cost per decision (issue 5): the hosted model alone through XGBoost's C
 // API and through the native evaluator, side by side; the analyzers alone; and a whole in-process
-// transaction decision (analyzers + model + calibration + fusion + policy) with each evaluator.
+// transaction decision (analyzers + model + calibration + fusion + policy) with each evaluator;
+// and the engine's part alone.
 // The model is config/models/fraud-demo.json (200 trees, depth <= 6, 18 features); goal for the
 // whole decision: <= 20 microseconds. Results and commands in bench/RESULTS.md.
 #include <benchmark/benchmark.h>
@@ -151,6 +152,21 @@ void BM_TransactionDecisionCApi(benchmark::State& state) {
   TransactionAnalysis a(Loaded(Evaluator::kCApi));
   Run(state, a, Engine().get());
 }
+// The rest of a decision: calibration, fusion, policy on a request that already carries the
+// analyzers' findings and the hosted model's score (what BM_TransactionDecision* adds to the two
+// above).
+void BM_EngineOnly(benchmark::State& state) {
+  TransactionAnalysis a(Loaded(Evaluator::kNative));
+  Traffic t(4096);
+  for (auto& r : t.requests) a.Run(r, nullptr);
+  const DecisionEngine* engine = Engine().get();
+  std::size_t i = 0;
+  for (auto _ : state) {
+    auto d = engine->Decide(t.requests[i++ % t.requests.size()]);
+    benchmark::DoNotOptimize(d);
+  }
+}
+BENCHMARK(BM_EngineOnly);
 BENCHMARK(BM_TransactionDecisionNative);
 BENCHMARK(BM_TransactionDecisionCApi);
 

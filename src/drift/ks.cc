@@ -183,12 +183,17 @@ KsResult KsTwoSampleSorted(std::span<const double> a, std::span<const double> b)
   // Past the end of one sample the gap only shrinks toward 0, so the maximum is already seen
   // once the last full step is taken.
   d = std::max(d, std::fabs(static_cast<double>(i) * inv1 - static_cast<double>(j) * inv2));
+  return KsFromStatistic(static_cast<std::int64_t>(n1), static_cast<std::int64_t>(n2), d);
+}
+
+KsResult KsFromStatistic(std::int64_t n1, std::int64_t n2, double d) {
+  if (n1 <= 0 || n2 <= 0) return {std::numeric_limits<double>::quiet_NaN(), std::numeric_limits<double>::quiet_NaN(), false};
   if (std::max(n1, n2) <= 10000) {
     double rd = d;
-    double p = KsExactPValue(static_cast<std::int64_t>(n1), static_cast<std::int64_t>(n2), d, &rd);
+    double p = KsExactPValue(n1, n2, d, &rd);
     return {rd, p, true};
   }
-  return FinishAsymptotic(static_cast<std::int64_t>(n1), static_cast<std::int64_t>(n2), d);
+  return FinishAsymptotic(n1, n2, d);
 }
 
 KsResult KsTwoSample(std::span<const double> a, std::span<const double> b) {

@@ -28,7 +28,6 @@ struct Windowed {
   std::vector<std::uint64_t> ring;
   std::vector<std::int64_t> ring_hour;
   std::vector<double> frozen;  // empty: not frozen
-  std::uint64_t open_total = 0;
 
   std::size_t width() const { return open.size(); }
   void Close(std::int64_t hour) {
@@ -42,7 +41,6 @@ struct Windowed {
     for (std::size_t i = 0; i < w; ++i) ring[slot * w + i] += open[i];
     last = open;
     std::fill(open.begin(), open.end(), 0);
-    open_total = 0;
   }
   // Sum of the ring's hours in [from, to).
   std::vector<double> Sum(std::int64_t from, std::int64_t to) const {
@@ -66,6 +64,36 @@ struct Slice {
   std::string key;
   std::vector<std::unique_ptr<Windowed>> series;                       // by feature index
   std::vector<std::map<std::string, std::unique_ptr<Windowed>, std::less<>>> mix;  // by mix field
+  // The decision path's lookup: per mix field, the window of each value index (State::mix_values);
+  // filled from `mix` on a miss.
+  std::vector<std::vector<Windowed*>> mix_fast;
+};
+
+constexpr std::size_t kFastCacheMax = 64;
+
+// value -> a small index, one per mix field, shared by every slice (one scan per field and
+// decision instead of one per slice); -1 once full (then the map lookup is used).
+struct ValueIndex {
+  std::vector<std::string> values;
+  int Of(std::string_view v) {
+    for (std::size_t i = 0; i < values.size(); ++i) {
+      if (values[i] == v) return static_cast<int>(i);
+    }
+    if (values.size() >= kFastCacheMax) return -1;
+    values.emplace_back(v);
+    return static_cast<int>(values.size() - 1);
+  }
+};
+
+// value -> slice index for one slice field, without building the "field=value" key.
+struct SliceCache {
+  std::vector<std::pair<std::string, int>> entries;
+  int Find(std::string_view v) const {
+    for (const auto& [k, id] : entries) {
+      if (k == v) return id;
+    }
+    return -1;
+  }
 };
 
 struct DriftMonitor::State {
@@ -74,6 +102,9 @@ struct DriftMonitor::State {
   std::vector<Slice> slices;
   std::map<std::string, int, std::less<>> slice_index;
   std::map<std::string, int, std::less<>> field_values;  // "flow_type", "platform": values seen
+  SliceCache flow_cache, platform_cache;
+  std::vector<ValueIndex> mix_values;  // by mix field
+  std::vector<int> signal_hint;  // feature index of the signal at each position last time
   std::int64_t open_window = std::numeric_limits<std::int64_t>::min();  // window index
   std::int64_t last_window = std::numeric_limits<std::int64_t>::min();
   std::uint64_t open_count = 0;
@@ -82,6 +113,7 @@ struct DriftMonitor::State {
   std::int64_t frozen_at = 0;
 
   explicit State(MonitorConfig c) : cfg(std::move(c)) {
+    mix_values.resize(cfg.mix_fields.size());
     for (const auto& q : cfg.quality) features.push_back({true, q.name, q.lo, q.hi});
     SliceFor("all");
   }
@@ -91,6 +123,7 @@ struct DriftMonitor::State {
     Slice s;
     s.key = std::string(key);
     s.mix.resize(cfg.mix_fields.size());
+    s.mix_fast.resize(cfg.mix_fields.size());
     slices.push_back(std::move(s));
     int idx = static_cast<int>(slices.size() - 1);
     slice_index.emplace(std::string(key), idx);
@@ -105,6 +138,29 @@ struct DriftMonitor::State {
     if (n >= cfg.max_slice_values) return SliceFor(std::string(field) + "=other");
     ++n;
     return SliceFor(key);
+  }
+  int CachedSlice(SliceCache& c, std::string_view field, std::string_view value) {
+    if (int id = c.Find(value); id >= 0) return id;
+    const int id = SliceOf(field, value);
+    if (c.entries.size() < kFastCacheMax) c.entries.emplace_back(std::string(value), id);
+    return id;
+  }
+  int SignalFeature(std::size_t pos, std::string_view name) {
+    if (pos < signal_hint.size()) {
+      const int f = signal_hint[pos];
+      if (f >= 0 && !features[static_cast<std::size_t>(f)].quality && features[static_cast<std::size_t>(f)].name == name) return f;
+    } else {
+      signal_hint.resize(pos + 1, -1);
+    }
+    return signal_hint[pos] = FeatureOf(false, name);
+  }
+  Windowed& CachedCategory(Slice& s, std::size_t field, int value_index, std::string_view value) {
+    if (value_index < 0) return Category(s, field, value);
+    auto& fast = s.mix_fast[field];
+    const auto vi = static_cast<std::size_t>(value_index);
+    if (fast.size() <= vi) fast.resize(vi + 1, nullptr);
+    if (!fast[vi]) fast[vi] = &Category(s, field, value);
+    return *fast[vi];
   }
   int FeatureOf(bool quality, std::string_view name) {
     for (std::size_t i = 0; i < features.size(); ++i) {
@@ -156,12 +212,13 @@ struct DriftMonitor::State {
   void Bump(int slice_ids[3], int f, double v) {
     if (f < 0 || !std::isfinite(v)) return;
     const Feature& ft = features[static_cast<std::size_t>(f)];
-    double pos = (v - ft.lo) / (ft.hi - ft.lo) * cfg.bins;
-    int bin = std::clamp(static_cast<int>(std::floor(pos)), 0, cfg.bins - 1);
+    // Equal-width bins: the index by arithmetic (clamped in floating point first, so that huge
+    // values cannot overflow the conversion).
+    const double pos = std::clamp((v - ft.lo) / (ft.hi - ft.lo) * cfg.bins, 0.0, static_cast<double>(cfg.bins - 1));
+    const auto bin = static_cast<std::size_t>(pos);
     for (int k = 0; k < 3; ++k) {
       Windowed& w = Series(slices[static_cast<std::size_t>(slice_ids[k])], f);
-      ++w.open[static_cast<std::size_t>(bin)];
-      ++w.open_total;
+      ++w.open[bin];
     }
   }
   std::vector<double> Reference(const Windowed& w) const {
@@ -179,20 +236,22 @@ void DriftMonitor::Add(const DecisionRequest& request, const Decision& decision,
   State& s = *s_;
   s.Roll(time_ms);
   ++s.open_count;
-  int ids[3] = {0, s.SliceOf("flow_type", request.flow_type), s.SliceOf("platform", request.context.GetString("platform"))};
+  int ids[3] = {0, s.CachedSlice(s.flow_cache, "flow_type", request.flow_type),
+                s.CachedSlice(s.platform_cache, "platform", request.context.GetString("platform"))};
+  std::size_t pos = 0;
   for (const auto& sig : decision.fusion.signals) {
-    if (sig.present) s.Bump(ids, s.FeatureOf(false, sig.name), sig.calibrated);
+    if (sig.present) s.Bump(ids, s.SignalFeature(pos++, sig.name), sig.calibrated);
   }
-  if (decision.fusion.has_score) s.Bump(ids, s.FeatureOf(false, "fusion"), decision.fusion.score);
+  if (decision.fusion.has_score) s.Bump(ids, s.SignalFeature(pos, "fusion"), decision.fusion.score);
   for (std::size_t q = 0; q < s.cfg.quality.size(); ++q) {
     s.Bump(ids, static_cast<int>(q), request.quality.GetNumber(s.cfg.quality[q].name));
   }
   for (std::size_t f = 0; f < s.cfg.mix_fields.size(); ++f) {
     std::string_view v = request.context.GetString(s.cfg.mix_fields[f]);
+    const int vi = s.mix_values[f].Of(v);
     for (int id : ids) {
-      Windowed& w = s.Category(s.slices[static_cast<std::size_t>(id)], f, v);
+      Windowed& w = s.CachedCategory(s.slices[static_cast<std::size_t>(id)], f, vi, v);
       ++w.open[0];
-      ++w.open_total;
     }
   }
 }

@@ -43,6 +43,9 @@ struct KsResult {
 };
 // Two-sample, two-sided KS on raw samples (copied and sorted here).
 KsResult KsTwoSample(std::span<const double> a, std::span<const double> b);
+// The p-value of a statistic `d` already computed on raw samples of sizes n1 and n2, as
+// KsTwoSampleSorted gives it (exact when both are at most 10000, then `d` is rounded to the lattice).
+KsResult KsFromStatistic(std::int64_t n1, std::int64_t n2, double d);
 // The same on already sorted samples.
 KsResult KsTwoSampleSorted(std::span<const double> a, std::span<const double> b);
 // KS from two count vectors over the same ordered bins (the statistic is the largest gap of the

@@ -8,9 +8,11 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <algorithm>
 #include <random>
 
 #include "drift/compare.h"
+#include "drift/psi_ks.h"
 #include "drift/stats.h"
 #include "test_util.h"
 
@@ -104,6 +106,39 @@ TEST_P(NumericVsScipy, AllMeasures) {
   EXPECT_NEAR(d.wasserstein, ref["wasserstein"].get<double>(), 1e-9);
   EXPECT_NEAR(d.reference_std, ref["reference_std"].get<double>(), 1e-9);
   EXPECT_EQ(d.ks_exact, std::max(c.n1, c.n2) <= 10000);
+  // The fast path (radix sort, one merge pass): the same bins, counts and statistic exactly,
+  // PSI to 1e-9, the p-value to the case's tolerance.
+  PsiKsResult f = PsiKs(a, b, c.bins);
+  ASSERT_EQ(f.edges.size(), redges.size());
+  for (std::size_t i = 0; i < f.edges.size(); ++i) EXPECT_DOUBLE_EQ(f.edges[i], redges[i]) << i;
+  EXPECT_EQ(f.ref_counts, ref["ref_counts"].get<std::vector<double>>());
+  EXPECT_EQ(f.cur_counts, ref["cur_counts"].get<std::vector<double>>());
+  EXPECT_NEAR(f.ks.statistic, ref["ks_statistic"].get<double>(), 1e-12);
+  EXPECT_EQ(f.ks.statistic, d.ks_statistic);
+  EXPECT_NEAR(f.ks.p_value, ref["ks_p_value"].get<double>(), c.ks_p_tol);
+  EXPECT_NEAR(f.psi, ref["psi"].get<double>(), 1e-9);
+}
+
+// The radix sort orders every kind of double (negative, zeros of both signs, subnormals,
+// infinities) as std::sort does, and the key map round-trips.
+TEST(DriftReference, RadixSortMatchesStdSort) {
+  std::mt19937_64 rng(3);
+  std::vector<double> x = Normal(100000, 0.0, 1e3, 7, 0);
+  for (double v : {0.0, -0.0, 5e-324, -5e-324, 1e308, -1e308, HUGE_VAL, -HUGE_VAL, 1.0, 1.0, -1.0}) x.push_back(v);
+  std::shuffle(x.begin(), x.end(), rng);
+  std::vector<std::uint64_t> keys, scratch;
+  for (double v : x) keys.push_back(OrderedKey(v));
+  RadixSortKeys(keys, scratch);
+  std::vector<double> want = x;
+  std::sort(want.begin(), want.end());
+  ASSERT_EQ(keys.size(), want.size());
+  for (std::size_t i = 0; i < want.size(); ++i) {
+    ASSERT_EQ(FromOrderedKey(keys[i]), want[i]) << i;  // -0.0 == 0.0 as doubles
+  }
+  // Ties across both samples and a zero of each sign: the statistic of the slow path.
+  std::vector<double> a = {-0.0, 0.0, 1, 1, 2, 3}, b = {0.0, 1, 2, 2, 2};
+  EXPECT_EQ(PsiKs(a, b, 3).ks.statistic, KsTwoSample(a, b).statistic);
+  EXPECT_EQ(PsiKs(a, b, 3).ref_counts, Histogram(a, EqualWidthEdges(a, b, 3)));
 }
 
 INSTANTIATE_TEST_SUITE_P(Drift, NumericVsScipy, ::testing::ValuesIn(Cases()),

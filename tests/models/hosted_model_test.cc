@@ -123,6 +123,37 @@ TEST_F(SchemaDir, AMismatchingSchemaIsRefusedWithAClearError) {
   EXPECT_FALSE(missing.ok());
 }
 
+// Bad model files behind a good schema: truncated, not JSON, not an XGBoost model, and a model
+// the native evaluator cannot walk (categorical splits). Every evaluator refuses the first three
+// naming the model file; `auto` falls back to the C API for the last, `native` refuses it.
+TEST_F(SchemaDir, BadModelFilesAreRefusedNamingTheFile) {
+  auto outs = AllOutputs();
+  const std::string schema = Write(DemoSchemaWith("", ""));
+  const std::string model = (dir_ / "m.json").string();
+  const std::string good = *ReadFile(model);
+  const std::string broken[] = {good.substr(0, good.size() / 2), "not json at all", R"({"learner": {"attributes": {}}})"};
+  for (const auto& text : broken) {
+    std::ofstream(model, std::ios::trunc) << text;
+    for (Evaluator e : {Evaluator::kNative, Evaluator::kCApi, Evaluator::kAuto}) {
+      auto m = HostedModel::Load(schema, e, outs);
+      ASSERT_FALSE(m.ok()) << text.substr(0, 40);
+      EXPECT_NE(m.error().ToString().find("m.json"), std::string::npos) << m.error().ToString();
+    }
+  }
+  std::string categorical = good;
+  const auto at = categorical.find(R"("split_type":[0,)");
+  ASSERT_NE(at, std::string::npos);
+  categorical.replace(at, 16, R"("split_type":[1,)");
+  std::ofstream(model, std::ios::trunc) << categorical;
+  auto native = HostedModel::Load(schema, Evaluator::kNative, outs);
+  ASSERT_FALSE(native.ok());
+  EXPECT_NE(native.error().message.find("categorical"), std::string::npos) << native.error().ToString();
+  auto fallback = HostedModel::Load(schema, Evaluator::kAuto, outs);
+  ASSERT_TRUE(fallback.ok()) << fallback.error().ToString();
+  EXPECT_EQ((*fallback)->evaluator(), Evaluator::kCApi);
+  EXPECT_EQ((*fallback)->native_info(), nullptr);
+}
+
 TEST_F(SchemaDir, RowsComeFromContextAndAnalyzersWithNaNForMissing) {
   auto s = Write(R"({"model": "m.json", "model_version": "v", "signal": "fraud_model", "features": [
     {"name": "amount", "source": "context.amount"}, {"name": "log_amount", "source": "context.amount", "transform": "log1p"},
