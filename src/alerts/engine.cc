@@ -107,6 +107,7 @@ struct AlertEngine::State {
   std::vector<std::vector<RuleState>> rule_states;  // [rule][slice]
   std::deque<Alert> resolved;
   std::int64_t open_window = std::numeric_limits<std::int64_t>::min();
+  std::int64_t first_hour = std::numeric_limits<std::int64_t>::min();  // of the first window seen
   std::size_t keep_windows = 1;
   std::uint64_t evaluations = 0;
 
@@ -214,6 +215,7 @@ struct AlertEngine::State {
     const std::int64_t w = FloorDiv(time_ms, cfg.window_ms);
     if (open_window == std::numeric_limits<std::int64_t>::min()) {
       open_window = w;
+      first_hour = FloorDiv(w * cfg.window_ms, kHourMs);
       for (auto& sl : slices) sl->open.start = w * cfg.window_ms;
       return;
     }
@@ -244,6 +246,32 @@ struct AlertEngine::State {
       if (sl.ring_hour[s] >= h - cfg.baseline_hours && sl.ring_hour[s] < h) a.Add(sl.ring[s]);
     }
     return a;
+  }
+  // The trailing baseline's decisions per `windows` windows (NaN when it has no hour yet).
+  double BaselinePerLookback(const SliceStats& sl, std::int64_t now, std::size_t windows) const {
+    const std::int64_t h = FloorDiv(now - 1, kHourMs);
+    std::uint64_t n = 0;
+    int hours = 0;
+    for (std::size_t s = 0; s < sl.ring.size(); ++s) {
+      // The hour the engine started in is partial: not a baseline for volumes.
+      if (sl.ring_hour[s] >= h - cfg.baseline_hours && sl.ring_hour[s] < h && sl.ring_hour[s] != first_hour) {
+        n += sl.ring[s].n, ++hours;
+      }
+    }
+    if (hours == 0) return Nan();
+    const double per_window = static_cast<double>(n) / (static_cast<double>(hours) * static_cast<double>(kHourMs / cfg.window_ms));
+    return per_window * static_cast<double>(std::max<std::size_t>(windows, 1));
+  }
+  // The significance test of baseline rules (rules.h, min_z).
+  static bool Significant(const AlertRule& rule, const Agg& look, double baseline) {
+    if (rule.min_z <= 0 || rule.metric == Metric::kP95LatencyMs) return true;
+    if (rule.metric == Metric::kDecisions) {
+      return baseline > 0 && (look.Value(Metric::kDecisions) - baseline) / std::sqrt(baseline) >= rule.min_z;
+    }
+    const double n = static_cast<double>(look.n), p0 = baseline;
+    const double var = n * p0 * (1.0 - p0);
+    if (var <= 0) return true;  // a baseline of 0 or 1: any increase is a change
+    return (look.Value(rule.metric) * n - n * p0) / std::sqrt(var) >= rule.min_z;
   }
   std::vector<std::string> Evidence(Metric m, const std::vector<const Window*>& ws) const {
     std::vector<std::string> ids;
@@ -304,10 +332,14 @@ void AlertEngine::State::Evaluate(std::int64_t now) {
           }
           break;
         case RuleType::kBaseline:
+          if (rule.metric == Metric::kDecisions && std::isfinite(a.baseline)) {
+            // Decisions per lookback: the baseline's mean per window times the lookback's windows.
+            a.baseline = BaselinePerLookback(sl, now, ws.size());
+          }
           if (enough && std::isfinite(a.baseline)) {
             a.value = look.Value(rule.metric);
             a.threshold = a.baseline * (1.0 + rule.increase);
-            cond = a.value > a.threshold;
+            cond = a.value > a.threshold && Significant(rule, look, a.baseline);
           }
           break;
         case RuleType::kRate: {
@@ -362,7 +394,10 @@ void AlertEngine::State::Evaluate(std::int64_t now) {
           const Agg last = Lookback(sl, cfg.window_ms, nullptr);
           if (last.n >= static_cast<std::uint64_t>(std::max(rule.min_decisions, 1))) {
             a.value = last.Value(rule.metric);
-            const bool alarm = st.cusum.Add(a.value) != drift::CusumSignal::kNone;
+            const drift::CusumSignal sig = st.cusum.Add(a.value);
+            const bool alarm = sig != drift::CusumSignal::kNone &&
+                               (rule.direction == AlertRule::Direction::kBoth ||
+                                (rule.direction == AlertRule::Direction::kUp) == (sig == drift::CusumSignal::kUp));
             st.quiet = alarm ? 0 : st.quiet + 1;
             if (st.cusum.has_baseline()) a.baseline = st.cusum.mean();
             cond = (alarm || (a.state == AlertState::kFiring && st.quiet < rule.resolve_after));

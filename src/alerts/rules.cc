@@ -97,7 +97,7 @@ std::optional<std::int64_t> Duration(YamlReader& r, const YAML::Node& map, const
 void ReadRule(YamlReader& r, const YAML::Node& e, const std::string& p, AlertRule& rule) {
   r.OnlyKeys(e, p, {"name", "type", "severity", "metric", "above", "below", "increase", "for", "over", "cooldown",
                     "min_decisions", "count", "per_second_above", "regex", "min_count", "all_of", "any_of", "k", "h",
-                    "baseline_windows", "resolve_after", "slices", "action", "routes"});
+                    "baseline_windows", "resolve_after", "slices", "action", "routes", "min_z", "direction"});
   rule.name = r.String(e, "name", p, true).value_or("");
   std::string type = r.String(e, "type", p, true).value_or("");
   static const std::pair<const char*, RuleType> kTypes[] = {
@@ -126,6 +126,10 @@ void ReadRule(YamlReader& r, const YAML::Node& e, const std::string& p, AlertRul
     rule.value = above.value_or(below.value_or(0.0));
   }
   if (auto v = r.Number(e, "increase", p, false)) rule.increase = *v;
+  if (auto v = r.Number(e, "min_z", p, false)) {
+    rule.min_z = *v;
+    if (rule.type != RuleType::kBaseline || *v < 0) r.Fail(e["min_z"], JoinPath(p, "min_z"), "min_z (>= 0) is for baseline rules");
+  }
   if (auto d = Duration(r, e, "for", p)) rule.for_ms = *d;
   if (auto d = Duration(r, e, "over", p)) rule.over_ms = *d;
   if (auto d = Duration(r, e, "cooldown", p)) rule.cooldown_ms = *d;
@@ -159,6 +163,11 @@ void ReadRule(YamlReader& r, const YAML::Node& e, const std::string& p, AlertRul
     if (auto v = r.Number(e, "baseline_windows", p, false)) rule.baseline_windows = static_cast<int>(*v);
     if (auto v = r.Number(e, "resolve_after", p, false)) rule.resolve_after = static_cast<int>(*v);
     if (rule.k < 0 || rule.h <= 0 || rule.baseline_windows < 2) r.Fail(e, p, "cusum needs k >= 0, h > 0, baseline_windows >= 2");
+    if (auto d = r.String(e, "direction", p, false)) {
+      if (*d == "up") rule.direction = AlertRule::Direction::kUp;
+      else if (*d == "down") rule.direction = AlertRule::Direction::kDown;
+      else if (*d != "both") r.Fail(e["direction"], JoinPath(p, "direction"), "expected up, down or both");
+    }
   }
   if (auto s = r.StringList(e, "slices", p, false)) rule.slices = *s;
   if (auto a = r.String(e, "action", p, false)) rule.action = *a;

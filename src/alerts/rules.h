@@ -1,6 +1,8 @@
 // Alert rules (SPEC.md 2.13), read from config/alerts.yaml. Six kinds:
 //   threshold  metric above/below a value over a lookback, held for a duration ("for")
-//   baseline   metric above (1 + increase) x its trailing 7-day value ("retry rate +25%")
+//   baseline   metric above (1 + increase) x its trailing 7-day value ("retry rate +25%"),
+//              optionally only when significant (min_z); for decisions, the baseline is the
+//              trailing 7 days' decisions per lookback
 //   rate       decisions (or one outcome) per second over a lookback above a value
 //   pattern    at least min_count decisions whose reason codes match a regular expression
 //              within a lookback ("INJECTION_DETECTED|VIRTUAL_CAMERA")
@@ -39,6 +41,11 @@ struct AlertRule {
   bool below = false;                 // threshold: fire when the value is below (else above)
   double value = 0.0;                 // threshold / rate (per second) bound
   double increase = 0.25;             // baseline: relative increase over the trailing baseline
+  // baseline: the increase must also be significant: z = (x - n p0) / sqrt(n p0 (1 - p0)) >= min_z
+  // for a rate (x of n decisions in the lookback, p0 the baseline rate), (x - e) / sqrt(e) for
+  // decisions (e the baseline's decisions per lookback). 0: no significance test. Not used for
+  // p95_latency_ms.
+  double min_z = 0.0;
   std::int64_t for_ms = 0;            // the condition must hold this long before firing
   std::int64_t over_ms = 0;           // lookback; 0 = one evaluation window
   std::int64_t cooldown_ms = 900000;  // after firing, no new firing of the same rule and slice
@@ -49,6 +56,7 @@ struct AlertRule {
   bool all_of = true;                 // composite: and (all_of) / or (any_of)
   std::vector<std::string> children;  // composite
   double k = 0.5, h = 5.0;            // cusum
+  enum class Direction : std::uint8_t { kBoth, kUp, kDown } direction = Direction::kBoth;  // cusum: alarms that count
   int baseline_windows = 30;          // cusum: windows that learn mu0 and sigma0
   int resolve_after = 5;              // cusum: windows without an alarm before resolving
   std::vector<std::string> slices;    // "all", "flow_type=login", "platform=web"; empty = every slice

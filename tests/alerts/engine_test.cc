@@ -124,6 +124,68 @@ TEST(AlertEngine, BaselinePlus25PercentAgainstTrailingHours) {
   EXPECT_GT(h.sent[0].value, 0.125);
 }
 
+// min_z: the same +50% is noise on 20 decisions a minute and significant on 400.
+TEST(AlertEngine, BaselineSignificance) {
+  AlertRule r;
+  r.name = "retry_vs_baseline";
+  r.type = RuleType::kBaseline;
+  r.metric = Metric::kRetryRate;
+  r.increase = 0.25;
+  r.min_z = 4;
+  r.over_ms = 5 * kMin;
+  r.min_decisions = 50;
+  r.slices = {"all"};
+  Harness h({r});
+  for (int m = 0; m < 120; ++m) h.Minute(m, 20, 2, Outcome::kRetry);    // two hours at 10%
+  for (int m = 120; m < 127; ++m) h.Minute(m, 20, 3, Outcome::kRetry);  // 15% of 100: z = 1.7
+  EXPECT_TRUE(h.sent.empty());
+  for (int m = 127; m < 134; ++m) h.Minute(m, 400, 60, Outcome::kRetry);  // 15% of 2000: z = 7.5
+  ASSERT_FALSE(h.sent.empty());
+  // Closing minute 127: 72 retries of 480 in the lookback, z = 3.65; minute 128: 129 of 860, z = 4.9.
+  EXPECT_EQ((h.sent[0].fired_at_ms - kT0) / kMin, 129);
+}
+
+// Decisions against the baseline: per lookback (the trailing hours' mean per window times the
+// lookback's windows), not the 7 days' total; the start hour (partial) is left out.
+TEST(AlertEngine, DecisionVolumeAgainstTheBaseline) {
+  AlertRule r;
+  r.name = "volume";
+  r.type = RuleType::kBaseline;
+  r.metric = Metric::kDecisions;
+  r.increase = 1.0;
+  r.min_z = 4;
+  r.over_ms = 5 * kMin;
+  r.min_decisions = 0;
+  r.slices = {"all"};
+  Harness h({r});
+  for (int m = 30; m < 180; ++m) h.Minute(m, 40, 0, Outcome::kRetry);  // a partial hour, then two at 40/min
+  EXPECT_TRUE(h.sent.empty());
+  for (int m = 180; m < 184; ++m) h.Minute(m, 120, 0, Outcome::kRetry);  // three times the volume
+  ASSERT_FALSE(h.sent.empty());
+  EXPECT_NEAR(h.sent[0].baseline, 200.0, 1e-9);  // 40 a minute over 5 minutes
+  EXPECT_LE((h.sent[0].fired_at_ms - kT0) / kMin, 184);
+}
+
+// direction: up ignores a fall of the rate (no alarm for fewer failures).
+TEST(AlertEngine, CusumDirectionUp) {
+  AlertRule r;
+  r.name = "fail_cusum";
+  r.type = RuleType::kCusum;
+  r.metric = Metric::kFailRate;
+  r.baseline_windows = 30;
+  r.min_decisions = 50;
+  r.direction = AlertRule::Direction::kUp;
+  r.slices = {"all"};
+  Harness h({r});
+  std::mt19937_64 rng(3);
+  std::binomial_distribution<int> in_control(100, 0.10), lower(100, 0.01), higher(100, 0.25);
+  for (int m = 0; m < 40; ++m) h.Minute(m, 100, in_control(rng), Outcome::kFail);
+  for (int m = 40; m < 60; ++m) h.Minute(m, 100, lower(rng), Outcome::kFail);
+  EXPECT_TRUE(h.sent.empty());
+  for (int m = 60; m < 66; ++m) h.Minute(m, 100, higher(rng), Outcome::kFail);
+  ASSERT_FALSE(h.sent.empty());
+}
+
 TEST(AlertEngine, RatePerSecond) {
   AlertRule r;
   r.name = "fail_flood";

@@ -31,6 +31,15 @@ TEST(AlertRules, ShippedFileLoads) {
     rate |= r.type == RuleType::kRate;
   }
   EXPECT_TRUE(baseline && pattern && cusum && composite && rate);
+  // The drill's changes (tests/alerts/drill_test.cc): significance on baselines, upward CUSUM.
+  for (const auto& r : cfg->rules) {
+    if (r.name == "retry_rate_vs_baseline") {
+      EXPECT_EQ(r.min_z, 5);
+    }
+    if (r.name == "fail_rate_change_point") {
+      EXPECT_EQ(r.direction, AlertRule::Direction::kUp);
+    }
+  }
 }
 
 TEST(AlertRules, Durations) {
@@ -66,7 +75,9 @@ INSTANTIATE_TEST_SUITE_P(
         Bad{"bad_regex", "rules:\n  - name: p\n    type: pattern\n    regex: \"(\"\n", ":4:", "regular expression"},
         Bad{"unknown_child", "rules:\n  - name: c\n    type: composite\n    all_of: [nope]\n", ":2:", "unknown or later rule"},
         Bad{"bad_duration", "rules:\n  - name: a\n    type: threshold\n    metric: retry_rate\n    above: 1\n    for: soon\n", ":6:", "duration"},
-        Bad{"bad_route", "routes:\n  - name: w\n    type: webhook\n    url: https://x\n", ":4:", "http://"}),
+        Bad{"bad_route", "routes:\n  - name: w\n    type: webhook\n    url: https://x\n", ":4:", "http://"},
+        Bad{"min_z_not_baseline", "rules:\n  - name: a\n    type: threshold\n    metric: retry_rate\n    above: 1\n    min_z: 3\n", ":6:", "min_z"},
+        Bad{"bad_direction", "rules:\n  - name: c\n    type: cusum\n    metric: fail_rate\n    direction: sideways\n", ":5:", "up, down or both"}),
     [](const auto& p) { return p.param.name; });
 
 }  // namespace
