@@ -69,5 +69,7 @@ echo "vigil / baseline throughput: ${ratio}x (goal >= 50x)"
 # What each did: vigil's hosted-model and analyzer counts, the baseline's prometheus counters.
 curl -s -H "Authorization: Bearer $KEY" "$VIGIL/v1/transactions/stats" |
   /usr/bin/python3 -c 'import json,sys; s=json.load(sys.stdin); f=s["fraud_model"]; print("vigil: hosted model scored", f["scored"], "(trees", f.get("trees"), "depth", str(f.get("max_depth")) + ", evaluator", f["evaluator"] + "), client scores replaced", f["client_replaced"], "| velocity events", s["velocity"]["events"], "| trajectory events", s["trajectory"]["events"])'
+curl -s "$VIGIL/metrics" | awk '/^vigil_decisions_total\{/ {n += $NF} /^vigil_decision_latency_seconds_count/ {c += $NF}
+  END {printf "vigil: /metrics vigil_decisions_total %d, vigil_decision_latency_seconds_count %d\n", n, c}'
 curl -s "http://127.0.0.1:$MPORT/metrics" | grep -E '^fraud_predictions_total|^fraud_prediction_latency_seconds_count' | sed 's/^/baseline: /'
 "$BUILD/src/vigil" audit verify --data "$TMP/data"

@@ -12,7 +12,7 @@
 //                          variation below `automation_max_cv`), as a script's timer is.
 // A session idle for longer than `session_ttl_minutes` starts afresh. A one-event session gives
 // no transition, rate or interval (those outputs stay NaN).
-// Memory: at most `max_sessions` sessions (about 300 bytes each; least recently seen evicted).
+// Memory: at most `max_sessions` sessions (about 300 bytes each; one not seen lately evicted: CLOCK, see sharded_lru.h).
 // Thread-safety: Observe may run concurrently.
 #pragma once
 

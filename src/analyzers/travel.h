@@ -9,7 +9,7 @@
 // events in the same second do not divide by zero (a large jump within the floor is still judged:
 // 6000 km in 0 s is flagged at 6000 km per floor); an event older than the stored one (out of
 // order) is judged on the absolute gap and does not replace the newer position.
-// Memory: at most `max_accounts` accounts (about 100 bytes each; least recently seen evicted).
+// Memory: at most `max_accounts` accounts (about 100 bytes each; one not seen lately evicted: CLOCK, see sharded_lru.h).
 // Thread-safety: Observe may run concurrently.
 #pragma once
 

@@ -6,7 +6,7 @@
 // seen for the entity and the n-1 before it, so "1 min" covers between 55 and 60 seconds. Each
 // event costs O(1): at most 48 bucket updates, no allocation once an entity exists. An event
 // older than its window (out of order) is not counted.
-// Memory: at most `max_entities` entities over all four kinds (least recently seen evicted first);
+// Memory: at most `max_entities` entities over all four kinds (one not seen lately evicted first: CLOCK, see sharded_lru.h);
 // about 650 bytes each, so the default 65,536 is about 43 MB.
 // Event time is the request's (time_ms), so simulated clocks replay exactly.
 // Thread-safety: Observe may run concurrently (sharded locks, see sharded_lru.h).

@@ -160,7 +160,15 @@ void RegisterDemoCommand(CLI::App& app, int& exit_code) {
     std::cout << header << std::flush;
 
     sim::TrafficGenerator traffic(*scenario, topt);
+    auto media = LoadTrafficMedia(f);
+    if (!media.ok()) {
+      std::cerr << "error: " << media.error().ToString() << "\n";
+      (void)server.Stop();
+      exit_code = 2;
+      return;
+    }
     sim::DriveOptions d;
+    d.media = media->get();
     d.port = server.port();
     d.api_key = server.admin_key();
     d.concurrency = f.concurrency;

@@ -4,9 +4,11 @@
 #include <CLI/CLI.hpp>
 
 #include <cstdint>
+#include <memory>
 #include <string>
 
 #include "core/result.h"
+#include "simulate/media_library.h"
 #include "simulate/scenario.h"
 #include "simulate/traffic.h"
 
@@ -26,12 +28,16 @@ struct TrafficFlags {
   std::string run_id;
   bool no_sessions = false;
   bool no_labels = false;
+  bool media = false;        // send real camera frames with liveness attempts
+  std::string media_dir;     // where the photographs are (default: Debian's skimage data)
 };
 
 void AddTrafficOptions(CLI::App& cmd, TrafficFlags& flags);
 Result<sim::Scenario> LoadTrafficScenario(const TrafficFlags& flags);
 // The generator's options from the flags; `rate_out` gets the pacing rate (events/s, 0: none).
 sim::TrafficOptions MakeTrafficOptions(const TrafficFlags& flags, const sim::Scenario& s, double* rate_out);
+// The frames for --media (rendered once), or nullptr without --media.
+Result<std::unique_ptr<sim::MediaLibrary>> LoadTrafficMedia(const TrafficFlags& flags);
 // A note for stderr when the run compresses time so much that the events in flight at once span
 // more than a minute of simulated time: a server that sweeps sessions by the latest event time
 // may then expire a session before its decision arrives. "" when the plan is fine.

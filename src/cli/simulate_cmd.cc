@@ -32,6 +32,17 @@ void AddTrafficOptions(CLI::App& cmd, TrafficFlags& f) {
   cmd.add_option("--run-id", f.run_id, "Prefix of request ids (default: sim-SEED-TIME, unique per run)");
   cmd.add_flag("--no-sessions", f.no_sessions, "Do not open sessions even when the server offers them");
   cmd.add_flag("--no-labels", f.no_labels, "Do not post ground-truth labels");
+  cmd.add_flag("--media", f.media,
+               "Send real camera frames (photographs and their degradations) with liveness attempts: the server's "
+               "quality gate, security checks and cues run on them");
+  cmd.add_option("--media-dir", f.media_dir, "Directory with astronaut.png and coffee.png (default: python3-skimage's data)");
+}
+
+Result<std::unique_ptr<sim::MediaLibrary>> LoadTrafficMedia(const TrafficFlags& f) {
+  if (!f.media) return std::unique_ptr<sim::MediaLibrary>();
+  sim::MediaOptions o;
+  o.photo_dir = f.media_dir;
+  return sim::MediaLibrary::Load(o);
 }
 
 Result<sim::Scenario> LoadTrafficScenario(const TrafficFlags& f) {
@@ -92,8 +103,14 @@ void RegisterSimulateCommand(CLI::App& app, int& exit_code) {
     sim::TrafficOptions topt = MakeTrafficOptions(f, *scenario, &rate);
     const double days = f.days > 0 ? f.days : scenario->days;
     sim::TrafficGenerator traffic(*scenario, topt);
+    auto media = LoadTrafficMedia(f);
+    if (!media.ok()) {
+      std::cerr << "error: " << media.error().ToString() << "\n";
+      exit_code = 2;
+      return;
+    }
     if (!out.empty()) {
-      auto n = sim::WriteJsonl(traffic, out, f.count, f.count > 0 && f.days <= 0 ? 0 : days);
+      auto n = sim::WriteJsonl(traffic, out, f.count, f.count > 0 && f.days <= 0 ? 0 : days, media->get());
       if (!n.ok()) {
         std::cerr << "error: " << n.error().ToString() << "\n";
         exit_code = 2;
@@ -117,6 +134,7 @@ void RegisterSimulateCommand(CLI::App& app, int& exit_code) {
     d.days = f.count > 0 ? 0 : days;  // with a count, --days only sets the spacing
     d.sessions = !f.no_sessions;
     d.labels = !f.no_labels;
+    d.media = media->get();
     d.stop = &g_stop;
     d.progress_interval_s = progress > 0 ? progress : 1e9;
     const std::int64_t start = topt.start_ms;

@@ -52,6 +52,20 @@ std::string SessionToken(const std::string& body) {
   return std::string(s);
 }
 
+// The session's challenge steps (["turn_left", "turn_right"]), empty when absent.
+std::vector<std::string> ChallengeSteps(const std::string& body) {
+  thread_local simdjson::dom::parser parser;
+  simdjson::dom::element doc;
+  simdjson::dom::array steps;
+  std::vector<std::string> out;
+  if (parser.parse(body).get(doc) || doc["challenge"]["steps"].get(steps)) return out;
+  for (auto step : steps) {
+    std::string_view v;
+    if (!step.get(v)) out.emplace_back(v);
+  }
+  return out;
+}
+
 std::string LabelBody(const SimEvent& e, const std::string& source, std::int64_t time_ms) {
   std::string out;
   JsonWriter w(out);
@@ -156,8 +170,9 @@ class Run {
   }
 
   // One POST; returns the parsed answer or records the error.
-  bool Decide(HttpClient& client, const SimEvent& e, const std::string& token, Answer& answer) {
-    const std::string body = e.RequestBody(token);
+  bool Decide(HttpClient& client, const SimEvent& e, const std::string& token, Answer& answer,
+              const std::vector<std::string>& steps = {}) {
+    const std::string body = e.RequestBody(token, opt_.media, steps);
     const auto t0 = Clock::now();
     auto r = client.PostJson("/v1/decisions", body, opt_.api_key);
     const double ms = std::chrono::duration<double, std::milli>(Clock::now() - t0).count();
@@ -177,6 +192,7 @@ class Run {
 
   void Liveness(HttpClient& client, SimEvent e) {
     std::string token;
+    std::vector<std::string> steps;  // the session's challenge, followed in the frames (--media)
     if (sessions_) {
       auto r = client.PostJson("/v1/sessions", e.SessionBody(), opt_.api_key);
       if (!r.ok() || (r->status != 200 && r->status != 201) || (token = SessionToken(r->body)).empty()) {
@@ -185,12 +201,13 @@ class Run {
         if (r.ok()) LogOnce(r->status, r->body);
         return;
       }
+      if (opt_.media) steps = ChallengeSteps(r->body);
       stats_.Session();
     }
     Answer answer;
     for (;;) {
       answer = Answer{};
-      if (!Decide(client, e, token, answer)) return;
+      if (!Decide(client, e, token, answer, steps)) return;
       const int max_attempts = answer.max_attempts > 0 ? answer.max_attempts : 3;
       if (answer.decision != "retry" || e.attempt >= max_attempts) break;
       if (sessions_ && answer.next_token.empty()) break;  // the server ended the session
@@ -271,7 +288,8 @@ Result<DriveReport> Drive(TrafficGenerator& traffic, const DriveOptions& options
   return run.Go();
 }
 
-Result<std::uint64_t> WriteJsonl(TrafficGenerator& traffic, const std::string& path, std::uint64_t count, double days) {
+Result<std::uint64_t> WriteJsonl(TrafficGenerator& traffic, const std::string& path, std::uint64_t count, double days,
+                                 const MediaLibrary* media) {
   if (count == 0 && days <= 0) return Error::Invalid("writing to a file needs --count or --days");
   std::ofstream out(path, std::ios::binary | std::ios::trunc);
   if (!out) return Error::Io("cannot write " + path);
@@ -282,7 +300,7 @@ Result<std::uint64_t> WriteJsonl(TrafficGenerator& traffic, const std::string& p
     if (days > 0 && traffic.Day(e.time_ms) >= days) break;
     line.clear();
     JsonWriter w(line);
-    w.BeginObject().Key("request").Raw(e.RequestBody()).Key("truth").BeginObject()
+    w.BeginObject().Key("request").Raw(e.RequestBody({}, media)).Key("truth").BeginObject()
         .Field("label", e.truth.label).Field("attack_type", e.truth.attack_type).Field("quality", e.truth.quality)
         .Field("labelled", e.truth.labelled).Field("review_delay_ms", std::round(e.truth.review_delay_ms))
         .Field("chargeback_delay_ms", std::round(e.truth.chargeback_delay_ms)).EndObject().EndObject();

@@ -32,6 +32,7 @@ struct DriveOptions {
   double days = 0;                 // stop when simulated time passes this many days (0: no limit)
   bool sessions = true;            // use sessions when the server offers them
   bool labels = true;              // post labels when the server offers /v1/labels
+  const MediaLibrary* media = nullptr;  // camera frames with liveness attempts (--media)
   double progress_interval_s = 2;  // how often on_progress is called
   std::function<void(const Snapshot&)> on_progress;
   std::atomic<bool>* stop = nullptr;
@@ -48,6 +49,7 @@ Result<DriveReport> Drive(TrafficGenerator& traffic, const DriveOptions& options
 
 // Writes `count` events (or until `days` simulated days) as JSONL: one line per event,
 // {"request": <decision request>, "truth": {...}}. Returns the number written.
-Result<std::uint64_t> WriteJsonl(TrafficGenerator& traffic, const std::string& path, std::uint64_t count, double days);
+Result<std::uint64_t> WriteJsonl(TrafficGenerator& traffic, const std::string& path, std::uint64_t count, double days,
+                                 const MediaLibrary* media = nullptr);
 
 }  // namespace vigil::sim

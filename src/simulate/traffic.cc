@@ -31,7 +31,13 @@ void WriteContext(JsonWriter& w, const SimEvent& e, bool for_session) {
 
 }  // namespace
 
-std::string SimEvent::RequestBody(std::string_view session_token) const {
+std::string SimEvent::MediaCondition() const {
+  if (truth.label == "attack") return truth.attack_type;
+  return truth.quality.empty() ? std::string("good") : truth.quality;
+}
+
+std::string SimEvent::RequestBody(std::string_view session_token, const MediaLibrary* media,
+                                  const std::vector<std::string>& steps) const {
   std::string out;
   out.reserve(512 + pad.size());
   JsonWriter w(out);
@@ -48,6 +54,10 @@ std::string SimEvent::RequestBody(std::string_view session_token) const {
     w.Key("security").BeginObject();
     for (const auto& [name, v] : security) w.Field(name, v);
     w.EndObject();
+  }
+  if (media && kind == EventKind::kLiveness) {
+    w.Key("media").Raw(media->Media(MediaCondition(), seq * 7 + static_cast<std::uint64_t>(attempt), time_ms,
+                                    ContextString("camera_label"), steps));
   }
   w.EndObject();
   return out;

@@ -13,6 +13,7 @@
 #include <utility>
 #include <vector>
 
+#include "simulate/media_library.h"
 #include "simulate/random.h"
 #include "simulate/scenario.h"
 
@@ -66,8 +67,14 @@ struct SimEvent {
   Latent latent;
   std::string pad;             // load_surge: filler bytes in context.client_trace
 
-  // The decision request body; with a session token when one is given.
-  std::string RequestBody(std::string_view session_token = {}) const;
+  // The decision request body; with a session token when one is given, and with camera frames
+  // of the attempt's condition (MediaCondition()) when `media` is given.
+  // With the session's challenge `steps`, the frames follow the challenge when the person can.
+  std::string RequestBody(std::string_view session_token = {}, const MediaLibrary* media = nullptr,
+                          const std::vector<std::string>& steps = {}) const;
+  // What the camera sees in a liveness attempt: "good", the genuine user's capture trouble or
+  // the attack type.
+  std::string MediaCondition() const;
   // The POST /v1/sessions body for a liveness event.
   std::string SessionBody() const;
   // A context string field, or "".

@@ -41,8 +41,9 @@ struct AppendResult {
 class AuditStore {
  public:
   virtual ~AuditStore() = default;
-  // Queues a record; `done` runs on the writer thread once the record is durable (kOk), or when
-  // it cannot be (kDuplicate: the request id is already in the log; kError).
+  // Queues a record; `done` runs on the store's completion thread, in commit order, once the
+  // record is durable (kOk), or when it cannot be (kDuplicate: the request id is already in the
+  // log; kError). When the queue is full, `done` runs at once on the caller's thread (kError).
   virtual void Append(AppendRequest req, std::function<void(AppendResult)> done) = 0;
   // The decision record with this request id, if any.
   virtual Result<std::optional<AuditRecord>> FindByRequestId(const std::string& request_id) = 0;

@@ -81,6 +81,12 @@ class SqliteAuditStore final : public AuditStore {
     cv_.notify_all();
     if (writer_.joinable()) writer_.join();
     {
+      std::lock_guard lk(done_mu_);
+      done_stop_ = true;
+    }
+    done_cv_.notify_all();
+    if (completer_.joinable()) completer_.join();
+    {
       std::lock_guard lk(checkpoint_mu_);
       checkpoint_stop_ = true;
     }
@@ -146,6 +152,7 @@ class SqliteAuditStore final : public AuditStore {
     sqlite3_finalize(st);
     healthy_ = true;
     writer_ = std::thread([this] { Run(); });
+    completer_ = std::thread([this] { Complete(); });
     checkpointer_ = std::thread([this] { Checkpoint(); });
     return Status::Ok();
   }
@@ -218,8 +225,12 @@ class SqliteAuditStore final : public AuditStore {
   }
 
   void Flush() override {
-    std::unique_lock lk(mu_);
-    drained_.wait(lk, [&] { return queue_.empty() && batch_size_ == 0; });
+    {
+      std::unique_lock lk(mu_);
+      drained_.wait(lk, [&] { return queue_.empty() && batch_size_ == 0; });
+    }
+    std::unique_lock lk(done_mu_);
+    done_drained_.wait(lk, [&] { return done_queue_.empty() && !completing_; });
   }
 
   bool Healthy() const override { return healthy_.load(); }
@@ -399,9 +410,34 @@ class SqliteAuditStore final : public AuditStore {
         WriteHead();
       }
     }
-    for (std::size_t i = 0; i < batch.size(); ++i) {
-      if (results[i].status == AppendResult::Status::kOk) results[i].response = std::move(batch[i].req.response);
-      batch[i].done(std::move(results[i]));
+    // The callbacks (the client's answer, the modules' observations) run on the completer thread,
+    // so the writer starts the next group commit at once.
+    {
+      std::lock_guard lk(done_mu_);
+      for (std::size_t i = 0; i < batch.size(); ++i) {
+        if (results[i].status == AppendResult::Status::kOk) results[i].response = std::move(batch[i].req.response);
+        done_queue_.push_back({std::move(batch[i].done), std::move(results[i])});
+      }
+    }
+    done_cv_.notify_one();
+  }
+
+  // Runs the `done` callbacks of committed groups in commit order.
+  void Complete() {
+    std::vector<Completion> work;
+    std::unique_lock lk(done_mu_);
+    while (true) {
+      done_cv_.wait(lk, [&] { return done_stop_ || !done_queue_.empty(); });
+      if (done_queue_.empty()) break;  // stopping and drained
+      work.assign(std::make_move_iterator(done_queue_.begin()), std::make_move_iterator(done_queue_.end()));
+      done_queue_.clear();
+      completing_ = true;
+      lk.unlock();
+      for (auto& c : work) c.done(std::move(c.result));
+      work.clear();
+      lk.lock();
+      completing_ = false;
+      if (done_queue_.empty()) done_drained_.notify_all();
     }
   }
 
@@ -421,6 +457,17 @@ class SqliteAuditStore final : public AuditStore {
   bool stopping_ = false;
   bool writer_waiting_ = false;
   std::thread writer_;
+
+  struct Completion {
+    std::function<void(AppendResult)> done;
+    AppendResult result;
+  };
+  std::mutex done_mu_;
+  std::condition_variable done_cv_, done_drained_;
+  std::deque<Completion> done_queue_;
+  bool completing_ = false;
+  bool done_stop_ = false;
+  std::thread completer_;
 
   std::mutex checkpoint_mu_;
   std::condition_variable checkpoint_cv_;

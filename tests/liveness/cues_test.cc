@@ -10,6 +10,7 @@
 #include "liveness/test_images.h"
 #include "policy/policy.h"
 #include "reasons/catalogue.h"
+#include "simulate/media_library.h"
 
 namespace vigil::liveness {
 namespace {
@@ -243,6 +244,85 @@ TEST(PolicyQuality, BlockIsReadAndChecked) {
   EXPECT_FALSE(Policy::Parse(bad, "policy.yaml", *cat, &errors).ok());
   ASSERT_FALSE(errors.empty());
   EXPECT_NE((errors[0].where + errors[0].message).find("policy.yaml:"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace vigil::liveness
+
+namespace vigil::liveness {
+namespace {
+
+// The simulator's --media frames (src/simulate/media_library.h), decoded as the server decodes
+// them: each condition shows the analyzer what the simulator claims it shows.
+TEST_F(AnalyzerTest, SimulatorMediaConditionsAreWhatTheySay) {
+  sim::MediaOptions opt;
+  opt.variants = 2;
+  auto lib = sim::MediaLibrary::Load(opt);
+  ASSERT_TRUE(lib.ok()) << lib.error().message;
+  const std::vector<std::pair<std::string, ReasonCode>> expect = {
+      {"low_light", ReasonCode::kTooDark},         {"blur", ReasonCode::kBlurry},
+      {"backlight", ReasonCode::kBacklit},         {"second_face", ReasonCode::kMultipleFaces},
+      {"capture_failure", ReasonCode::kNoFace},    {"print", ReasonCode::kStaticImageReplay},
+      {"screen_replay", ReasonCode::kScreenReplaySuspected},
+  };
+  auto decode = [&](const std::string& condition, std::uint64_t variant, std::vector<std::string> steps = {}) {
+    std::vector<cv::Mat> frames;
+    for (const std::string& jpeg : (*lib)->Frames(condition, variant, steps)) {
+      frames.push_back(cv::imdecode(std::vector<uchar>(jpeg.begin(), jpeg.end()), cv::IMREAD_COLOR));
+      EXPECT_EQ(frames.back().cols, 640);
+      EXPECT_EQ(frames.back().rows, 480);
+    }
+    EXPECT_EQ(frames.size(), 3u);
+    return MakeMedia(frames, {1000, 1100, 1207});
+  };
+  // Who can follow the session's head-turn challenge does, in the order asked; the rest cannot.
+  const std::vector<std::vector<std::string>> challenges = {
+      {"turn_left", "turn_right"}, {"turn_right", "turn_left"}, {"turn_left", "turn_left"}, {"turn_right", "turn_right"}};
+  for (const auto& steps : challenges) {
+    for (const char* c : {"good", "mask", "injection"}) {
+      auto r = analyzer_->Analyze(decode(c, 1, steps), QualityPolicy{}, steps, [](std::string_view) { return false; });
+      EXPECT_TRUE(r.findings.empty()) << c << " " << steps[0] << "," << steps[1] << ": " << Codes(r);
+      EXPECT_EQ(r.challenge.steps_done, 2) << c << " " << steps[0] << "," << steps[1] << " yaw "
+                                           << ::testing::PrintToString(r.challenge.yaw) << " pitch "
+                                           << ::testing::PrintToString(r.challenge.pitch);
+    }
+    for (const char* c : {"print", "screen_replay"}) {
+      auto r = analyzer_->Analyze(decode(c, 1, steps), QualityPolicy{}, steps, [](std::string_view) { return false; });
+      EXPECT_LT(r.challenge.steps_done, 2) << c;
+      EXPECT_TRUE(HasFinding(r, ReasonCode::kChallengeFailed)) << c << ": " << Codes(r);
+    }
+  }
+  // A step the frames cannot show (a nod) gets the still frames: the challenge fails.
+  const std::vector<std::string> nod = {"look_up", "look_down"};
+  auto nodded = analyzer_->Analyze(decode("good", 0, nod), QualityPolicy{}, nod, [](std::string_view) { return false; });
+  EXPECT_TRUE(HasFinding(nodded, ReasonCode::kChallengeFailed)) << Codes(nodded);
+  for (std::uint64_t v = 0; v < 2; ++v) {
+    for (const char* c : {"good", "mask", "injection", "virtual_camera"}) {
+      auto r = Analyse(decode(c, v));
+      EXPECT_TRUE(r.findings.empty()) << c << " variant " << v << ": " << Codes(r);
+    }
+    for (const auto& [condition, code] : expect) {
+      auto r = Analyse(decode(condition, v));
+      EXPECT_TRUE(HasFinding(r, code)) << condition << " variant " << v << ": " << Codes(r);
+    }
+  }
+  // The variants differ (motion and noise), and an unknown condition falls back to good frames.
+  EXPECT_NE((*lib)->Frames("good", 0)[1], (*lib)->Frames("good", 1)[1]);
+  EXPECT_EQ((*lib)->Frames("no_such_condition", 0), (*lib)->Frames("good", 0));
+  // The request's media object carries the frames, jittered timestamps and the camera label.
+  const std::string media = (*lib)->Media("good", 0, 5000, "OBS Virtual Camera");
+  EXPECT_NE(media.find("\"camera_label\":\"OBS Virtual Camera\""), std::string::npos);
+  EXPECT_NE(media.find("\"timestamp_ms\":5000"), std::string::npos);
+  EXPECT_NE(media.find("\"timestamp_ms\":5104"), std::string::npos);
+  EXPECT_EQ(sim::MediaLibrary::Conditions().size(), 11u);
+}
+
+TEST(SimulatorMedia, MissingPhotographsAreAClearError) {
+  sim::MediaOptions opt;
+  opt.photo_dir = "/nonexistent";
+  auto lib = sim::MediaLibrary::Load(opt);
+  ASSERT_FALSE(lib.ok());
+  EXPECT_NE(lib.error().message.find("python3-skimage"), std::string::npos) << lib.error().message;
 }
 
 }  // namespace
