@@ -141,18 +141,25 @@ T* FindNamed(const std::vector<Named<T>>& v, std::string_view name) {
 
 }  // namespace
 
+// Series that depend on the flow and model version only, shared by the slices that have them.
+struct FlowSeries {
+  std::string flow, model;
+  Histogram* latency = nullptr;
+  Histogram* disagreement = nullptr;
+  std::vector<Named<Histogram>> stages;
+  std::vector<Named<Histogram>> scores;  // per signal, and "fusion"
+};
+
 struct DecisionRecorder::Entry {
   std::uint64_t hash = 0;
   std::string key;
+  FlowSeries* fs = nullptr;             // shared (in the cache) or `own_fs`
+  std::unique_ptr<FlowSeries> own_fs;  // when the cache holds too many flows
   Counter* decisions = nullptr;
-  Histogram* latency = nullptr;
-  Histogram* disagreement = nullptr;
   Counter* retries = nullptr;
   Counter* reviews = nullptr;
   Gauge* model_seen = nullptr;
   Gauge* policy_seen = nullptr;
-  std::vector<Named<Histogram>> stages;
-  std::vector<Named<Histogram>> scores;  // per signal, and "fusion"
   struct Reason {
     ReasonCode code;
     ReasonCategory category;
@@ -164,6 +171,7 @@ struct DecisionRecorder::Entry {
 
 struct DecisionRecorder::Cache {
   std::unique_ptr<Entry> slots[kSlots];
+  std::vector<std::unique_ptr<FlowSeries>> flows;  // at most kMaxNamed
   std::shared_ptr<const DecisionEngine> engine;
   unsigned until_refresh = 0;
 };
@@ -187,8 +195,13 @@ void Apply(const DecisionFamilies& f, DecisionRecorder::Entry& e, const Slice& s
                                      s.outcome, s.band});
   }
   e.decisions->Inc();
-  if (e.latency == nullptr) e.latency = &f.latency->Get({s.flow});
-  e.latency->Observe(Seconds(ev.latency_ms));
+  if (e.fs == nullptr) {
+    e.own_fs = std::make_unique<FlowSeries>();
+    e.fs = e.own_fs.get();
+  }
+  FlowSeries& fs = *e.fs;
+  if (fs.latency == nullptr) fs.latency = &f.latency->Get({s.flow});
+  fs.latency->Observe(Seconds(ev.latency_ms));
   auto named = [&](std::vector<Named<Histogram>>& cache, Family<Histogram>* fam,
                    std::initializer_list<std::string_view> labels, std::string_view name) -> Histogram* {
     if (Histogram* h = FindNamed(cache, name)) return h;
@@ -198,15 +211,15 @@ void Apply(const DecisionFamilies& f, DecisionRecorder::Entry& e, const Slice& s
   };
   for (const auto& t : ev.timings) {
     if (t.stage == "total") continue;
-    named(e.stages, f.stage_latency, {s.flow, t.stage}, t.stage)->Observe(Seconds(t.ms));
+    named(fs.stages, f.stage_latency, {s.flow, t.stage}, t.stage)->Observe(Seconds(t.ms));
   }
   for (const auto& sc : d.fusion.signals) {
-    if (sc.present) named(e.scores, f.scores, {s.flow, sc.name, s.model}, sc.name)->Observe(sc.calibrated);
+    if (sc.present) named(fs.scores, f.scores, {s.flow, sc.name, s.model}, sc.name)->Observe(sc.calibrated);
   }
-  if (d.fusion.has_score) named(e.scores, f.scores, {s.flow, "fusion", s.model}, "fusion")->Observe(d.fusion.score);
+  if (d.fusion.has_score) named(fs.scores, f.scores, {s.flow, "fusion", s.model}, "fusion")->Observe(d.fusion.score);
   if (d.fusion.signals.size() >= 2) {
-    if (e.disagreement == nullptr) e.disagreement = &f.disagreement->Get({s.flow, s.model});
-    e.disagreement->Observe(d.fusion.disagreement);
+    if (fs.disagreement == nullptr) fs.disagreement = &f.disagreement->Get({s.flow, s.model});
+    fs.disagreement->Observe(d.fusion.disagreement);
   }
 
   bool security_reason = false;
@@ -306,6 +319,18 @@ void DecisionRecorder::Record(const DecisionEvent& ev, EventWriter* events) {
       }
       slot->hash = hash;
       SliceKey(s, slot->key);
+      for (const auto& fl : c->flows) {
+        if (fl->flow == s.flow && fl->model == s.model) {
+          slot->fs = fl.get();
+          break;
+        }
+      }
+      if (slot->fs == nullptr && c->flows.size() < kMaxNamed) {
+        c->flows.push_back(std::make_unique<FlowSeries>());
+        c->flows.back()->flow = s.flow;
+        c->flows.back()->model = s.model;
+        slot->fs = c->flows.back().get();
+      }
       misses_.fetch_add(1, std::memory_order_relaxed);
     }
     Apply(f_, *slot, s, ev, c->engine ? &c->engine->catalogue() : nullptr);

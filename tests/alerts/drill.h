@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
+#include <cstdlib>
 #include <limits>
 #include <functional>
 #include <queue>
@@ -38,7 +39,8 @@ struct DrillRun {
 
 class Drill {
  public:
-  explicit Drill(std::string config_dir = vigil::testing::SourcePath("config")) : config_dir_(std::move(config_dir)) {
+  // VIGIL_DRILL_CONFIG overrides the configuration directory (to try rule changes).
+  explicit Drill(std::string config_dir = DefaultConfigDir()) : config_dir_(std::move(config_dir)) {
     auto e = DecisionEngine::Load(EngineFiles::Under(config_dir_));
     if (!e.ok()) error_ = e.error().ToString();
     else engine_ = *e;
@@ -48,6 +50,10 @@ class Drill {
     auto d = drift::LoadMonitorConfig(config_dir_ + "/drift.yaml");
     if (!d.ok()) error_ += d.error().ToString();
     else drift_cfg_ = *d;
+  }
+  static std::string DefaultConfigDir() {
+    const char* env = std::getenv("VIGIL_DRILL_CONFIG");
+    return env && *env ? std::string(env) : vigil::testing::SourcePath("config");
   }
   const std::string& error() const { return error_; }
   alerts::AlertsConfig& alerts_config() { return alerts_cfg_; }

@@ -59,6 +59,35 @@ TEST(SimulateServer, EventTimeIsTheSimulatedTime) {
   EXPECT_EQ(j["time"].get<std::string>().substr(0, 10), "2027-01-15") << r->body;  // 1.8e12 ms
 }
 
+// --media: real frames reach the quality gate, the challenge check and the cues. A genuine user
+// with a good capture follows the head-turn challenge and passes; the audit records keep only the
+// media's digest.
+TEST(SimulateServer, MediaFramesAreDecidedOnTheirPixels) {
+  ServerProcess server;
+  testing::ServerOptions opt;
+  opt.config_yaml = "log_level: warn\nsimulated_clock: true\naudit:\n  synchronous: normal\n";
+  ASSERT_TRUE(server.Start(opt)) << server.error();
+  auto [code, out] = testing::Run(VigilBinary() + " simulate --server 127.0.0.1:" + std::to_string(server.port()) + " --key " +
+                         server.admin_key() + " --media --count 60 -c 2 --seed 11 --run-id md --quiet --json --days 0.02");
+  ASSERT_EQ(code, 0) << out;
+  auto j = nlohmann::json::parse(out.substr(out.find('{')));
+  EXPECT_TRUE(j["errors"].empty()) << j.dump();
+  ASSERT_GT(j["liveness_decisions"].get<std::int64_t>(), 10) << j.dump();
+  const double genuine = j["truth"]["genuine"].get<double>();
+  ASSERT_GT(genuine, 5) << j.dump();
+  // Without frames that follow the challenge every genuine attempt fails it (CHALLENGE_FAILED).
+  // The head pose needs BlazeFace's keypoints (scripts/install-deps.sh fetches the model).
+  if (std::filesystem::exists(testing::SourcePath("third_party/npm/blazeface/face_detection_front_128x128_barracuda.onnx"))) {
+    EXPECT_GT(j["truth"]["genuine_passed"].get<double>() / genuine, 0.6) << j.dump();
+  }
+  ASSERT_EQ(server.Terminate(), 0);
+  const std::int64_t with_media = testing::AuditScalar(
+      server.data_dir(), "SELECT count(*) FROM audit WHERE payload LIKE '%\"media_sha256\"%'");
+  EXPECT_GE(with_media, j["liveness_decisions"].get<std::int64_t>()) << "every liveness decision was made on frames";
+  EXPECT_EQ(testing::AuditScalar(server.data_dir(), "SELECT count(*) FROM audit WHERE payload LIKE '%/9j/%' OR response LIKE '%/9j/%'"), 0)
+      << "no JPEG bytes (base64 '/9j/') in the audit log";
+}
+
 TEST(SimulateServer, RefusesAnUnreachableServer) {
   auto [code, out] = testing::Run(VigilBinary() + " simulate --server 127.0.0.1:1 --count 5 --quiet 2>&1");
   EXPECT_EQ(code, 2) << out;
