@@ -262,6 +262,15 @@ struct AlertEngine::State {
     const double per_window = static_cast<double>(n) / (static_cast<double>(hours) * static_cast<double>(kHourMs / cfg.window_ms));
     return per_window * static_cast<double>(std::max<std::size_t>(windows, 1));
   }
+  // Whole hours of history in the trailing baseline (the start hour, partial, left out).
+  int BaselineHours(const SliceStats& sl, std::int64_t now) const {
+    const std::int64_t h = FloorDiv(now - 1, kHourMs);
+    int hours = 0;
+    for (std::size_t s = 0; s < sl.ring.size(); ++s) {
+      if (sl.ring_hour[s] >= h - cfg.baseline_hours && sl.ring_hour[s] < h && sl.ring_hour[s] != first_hour) ++hours;
+    }
+    return hours;
+  }
   // The significance test of baseline rules (rules.h, min_z).
   static bool Significant(const AlertRule& rule, const Agg& look, double baseline) {
     if (rule.min_z <= 0 || rule.metric == Metric::kP95LatencyMs) return true;
@@ -332,6 +341,7 @@ void AlertEngine::State::Evaluate(std::int64_t now) {
           }
           break;
         case RuleType::kBaseline:
+          if (rule.baseline_min_hours > 0 && BaselineHours(sl, now) < rule.baseline_min_hours) a.baseline = Nan();
           if (rule.metric == Metric::kDecisions && std::isfinite(a.baseline)) {
             // Decisions per lookback: the baseline's mean per window times the lookback's windows.
             a.baseline = BaselinePerLookback(sl, now, ws.size());

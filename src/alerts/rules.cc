@@ -97,7 +97,8 @@ std::optional<std::int64_t> Duration(YamlReader& r, const YAML::Node& map, const
 void ReadRule(YamlReader& r, const YAML::Node& e, const std::string& p, AlertRule& rule) {
   r.OnlyKeys(e, p, {"name", "type", "severity", "metric", "above", "below", "increase", "for", "over", "cooldown",
                     "min_decisions", "count", "per_second_above", "regex", "min_count", "all_of", "any_of", "k", "h",
-                    "baseline_windows", "resolve_after", "slices", "action", "routes", "min_z", "direction"});
+                    "baseline_windows", "resolve_after", "slices", "action", "routes", "min_z", "direction",
+                    "baseline_min_hours"});
   rule.name = r.String(e, "name", p, true).value_or("");
   std::string type = r.String(e, "type", p, true).value_or("");
   static const std::pair<const char*, RuleType> kTypes[] = {
@@ -129,6 +130,13 @@ void ReadRule(YamlReader& r, const YAML::Node& e, const std::string& p, AlertRul
   if (auto v = r.Number(e, "min_z", p, false)) {
     rule.min_z = *v;
     if (rule.type != RuleType::kBaseline || *v < 0) r.Fail(e["min_z"], JoinPath(p, "min_z"), "min_z (>= 0) is for baseline rules");
+  }
+  if (auto v = r.Number(e, "baseline_min_hours", p, false)) {
+    rule.baseline_min_hours = static_cast<int>(*v);
+    if (rule.type != RuleType::kBaseline || *v < 0 || *v > 24 * 7 || *v != std::floor(*v)) {
+      r.Fail(e["baseline_min_hours"], JoinPath(p, "baseline_min_hours"),
+             "baseline_min_hours (a whole number of hours, 0 to 168) is for baseline rules");
+    }
   }
   if (auto d = Duration(r, e, "for", p)) rule.for_ms = *d;
   if (auto d = Duration(r, e, "over", p)) rule.over_ms = *d;

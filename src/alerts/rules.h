@@ -46,6 +46,9 @@ struct AlertRule {
   // decisions (e the baseline's decisions per lookback). 0: no significance test. Not used for
   // p95_latency_ms.
   double min_z = 0.0;
+  // baseline: hours of history the baseline needs before the rule is evaluated (traffic has a
+  // daily cycle: a volume compared with a few night hours is not a baseline). 0: any history.
+  int baseline_min_hours = 0;
   std::int64_t for_ms = 0;            // the condition must hold this long before firing
   std::int64_t over_ms = 0;           // lookback; 0 = one evaluation window
   std::int64_t cooldown_ms = 900000;  // after firing, no new firing of the same rule and slice

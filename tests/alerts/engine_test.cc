@@ -164,6 +164,18 @@ TEST(AlertEngine, DecisionVolumeAgainstTheBaseline) {
   ASSERT_FALSE(h.sent.empty());
   EXPECT_NEAR(h.sent[0].baseline, 200.0, 1e-9);  // 40 a minute over 5 minutes
   EXPECT_LE((h.sent[0].fired_at_ms - kT0) / kMin, 184);
+  // With baseline_min_hours, two hours of history are not a baseline yet: the same surge is quiet.
+  r.baseline_min_hours = 3;
+  Harness young({r});
+  for (int m = 30; m < 180; ++m) young.Minute(m, 40, 0, Outcome::kRetry);
+  for (int m = 180; m < 184; ++m) young.Minute(m, 120, 0, Outcome::kRetry);
+  EXPECT_TRUE(young.sent.empty());
+  // A third whole hour behind it, and it is.
+  Harness grown({r});
+  for (int m = 30; m < 240; ++m) grown.Minute(m, 40, 0, Outcome::kRetry);
+  for (int m = 240; m < 244; ++m) grown.Minute(m, 120, 0, Outcome::kRetry);
+  ASSERT_FALSE(grown.sent.empty());
+  EXPECT_NEAR(grown.sent[0].baseline, 200.0, 1e-9);
 }
 
 // direction: up ignores a fall of the rate (no alarm for fewer failures).

@@ -36,6 +36,10 @@ TEST(AlertRules, ShippedFileLoads) {
     if (r.name == "retry_rate_vs_baseline") {
       EXPECT_EQ(r.min_z, 5);
     }
+    if (r.name == "decision_volume_vs_baseline") {
+      EXPECT_EQ(r.baseline_min_hours, 6);
+      EXPECT_EQ(r.min_decisions, 50);
+    }
     if (r.name == "fail_rate_change_point") {
       EXPECT_EQ(r.direction, AlertRule::Direction::kUp);
     }
@@ -77,7 +81,9 @@ INSTANTIATE_TEST_SUITE_P(
         Bad{"bad_duration", "rules:\n  - name: a\n    type: threshold\n    metric: retry_rate\n    above: 1\n    for: soon\n", ":6:", "duration"},
         Bad{"bad_route", "routes:\n  - name: w\n    type: webhook\n    url: https://x\n", ":4:", "http://"},
         Bad{"min_z_not_baseline", "rules:\n  - name: a\n    type: threshold\n    metric: retry_rate\n    above: 1\n    min_z: 3\n", ":6:", "min_z"},
-        Bad{"bad_direction", "rules:\n  - name: c\n    type: cusum\n    metric: fail_rate\n    direction: sideways\n", ":5:", "up, down or both"}),
+        Bad{"bad_direction", "rules:\n  - name: c\n    type: cusum\n    metric: fail_rate\n    direction: sideways\n", ":5:", "up, down or both"},
+        Bad{"baseline_hours_fraction", "rules:\n  - name: b\n    type: baseline\n    metric: decisions\n    baseline_min_hours: 1.5\n", ":5:", "baseline_min_hours"},
+        Bad{"baseline_hours_not_baseline", "rules:\n  - name: a\n    type: threshold\n    metric: retry_rate\n    above: 1\n    baseline_min_hours: 24\n", ":6:", "baseline_min_hours"}),
     [](const auto& p) { return p.param.name; });
 
 }  // namespace
