@@ -1,29 +1,11 @@
-#include "server/responses.h"
 #include "alerts/alert_module.h"
 
 #include "alerts/alert_metrics.h"
 #include "auth/keys.h"
 #include "core/log.h"
+#include "server/responses.h"
 
 namespace vigil::alerts {
-namespace {
-
-
-std::string_view QueryParam(std::string_view target, std::string_view key) {
-  auto q = target.find('?');
-  if (q == std::string_view::npos) return {};
-  std::string_view rest = target.substr(q + 1);
-  while (!rest.empty()) {
-    auto amp = rest.find('&');
-    std::string_view kv = rest.substr(0, amp);
-    if (kv.size() > key.size() && kv.substr(0, key.size()) == key && kv[key.size()] == '=') return kv.substr(key.size() + 1);
-    if (amp == std::string_view::npos) break;
-    rest.remove_prefix(amp + 1);
-  }
-  return {};
-}
-
-}  // namespace
 
 AlertModule::AlertModule(const ModuleContext& ctx, AlertsConfig cfg) : ctx_(ctx) {
   notifier_ = std::make_shared<Notifier>(cfg.routes);

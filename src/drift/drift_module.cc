@@ -8,22 +8,10 @@
 #include "core/file.h"
 #include "core/log.h"
 #include "drift/drift_metrics.h"
+#include "server/responses.h"
 
 namespace vigil::drift {
 namespace {
-
-HttpResponse Reply(http::status status, std::string body, unsigned version, bool problem = false) {
-  HttpResponse res{status, version};
-  res.set(http::field::server, "vigil");
-  res.set(http::field::content_type, problem ? "application/problem+json" : "application/json");
-  res.set(http::field::cache_control, "no-store");
-  res.body() = std::move(body);
-  return res;
-}
-
-HttpResponse ProblemReply(const Problem& p, unsigned version) {
-  return Reply(static_cast<http::status>(ProblemStatus(p.type)), RenderProblem(p), version, true);
-}
 
 std::string ReferencePath(const ModuleContext& ctx) { return ctx.data_dir + "/drift_reference.json"; }
 
@@ -79,7 +67,7 @@ Status DriftModule::Freeze(std::string label) {
 void DriftModule::AddRoutes(std::vector<Route>& routes) {
   routes.push_back({http::verb::get, "/v1/monitor/drift", false, kScopeRead,
                     [this](HttpRequest& req, std::string_view, Responder& respond) {
-                      respond(Reply(http::status::ok, RenderDriftReport(monitor_->Snapshot()), req.version()));
+                      respond(JsonResponse(http::status::ok, RenderDriftReport(monitor_->Snapshot()), req.version()));
                     }});
   routes.push_back({http::verb::post, "/v1/monitor/drift/reference", false, kScopeAdmin,
                     [this](HttpRequest& req, std::string_view, Responder& respond) {
@@ -89,23 +77,23 @@ void DriftModule::AddRoutes(std::vector<Route>& routes) {
                         simdjson::dom::element root;
                         std::string_view l;
                         if (parser.parse(req.body()).get(root)) {
-                          return respond(ProblemReply({ProblemType::kMalformedJson, "body is not JSON", ""}, req.version()));
+                          return respond(ProblemResponse({ProblemType::kMalformedJson, "body is not JSON", ""}, req.version()));
                         }
                         if (!root["label"].get(l)) label = std::string(l.substr(0, 128));
                       }
                       if (Status s = Freeze(label); !s.ok()) {
                         Log(LogLevel::kError, "drift_reference_store_failed").Str("error", s.error().ToString());
-                        return respond(ProblemReply({ProblemType::kInternal, "the reference could not be stored", ""}, req.version()));
+                        return respond(ProblemResponse({ProblemType::kInternal, "the reference could not be stored", ""}, req.version()));
                       }
                       Log(LogLevel::kInfo, "drift_reference_frozen").Str("label", label);
-                      respond(Reply(http::status::ok, RenderDriftReport(monitor_->Snapshot()), req.version()));
+                      respond(JsonResponse(http::status::ok, RenderDriftReport(monitor_->Snapshot()), req.version()));
                     }});
   routes.push_back({http::verb::delete_, "/v1/monitor/drift/reference", false, kScopeAdmin,
                     [this](HttpRequest& req, std::string_view, Responder& respond) {
                       monitor_->Unfreeze();
                       std::error_code ec;
                       std::filesystem::remove(ReferencePath(ctx_), ec);
-                      respond(Reply(http::status::ok, RenderDriftReport(monitor_->Snapshot()), req.version()));
+                      respond(JsonResponse(http::status::ok, RenderDriftReport(monitor_->Snapshot()), req.version()));
                     }});
 }
 

@@ -1,4 +1,3 @@
-#include "server/responses.h"
 #include "feedback/feedback_module.h"
 
 #include <simdjson.h>
@@ -13,6 +12,7 @@
 #include "feedback/feedback_metrics.h"
 #include "feedback/label_store.h"
 #include "feedback/live_performance.h"
+#include "server/responses.h"
 #include "store/audit_store.h"
 
 namespace vigil {
@@ -21,37 +21,7 @@ namespace {
 
 HttpResponse ProblemOf(ProblemType type, std::string detail, std::string field, unsigned version,
                        std::string_view instance = "/v1/labels") {
-  HttpResponse res{static_cast<http::status>(ProblemStatus(type)), version};
-  res.set(http::field::server, "vigil");
-  res.set(http::field::content_type, "application/problem+json");
-  res.set(http::field::cache_control, "no-store");
-  if (type == ProblemType::kOverloaded) res.set(http::field::retry_after, "1");
-  res.body() = RenderProblem({type, std::move(detail), std::move(field)}, instance);
-  return res;
-}
-
-bool IsJsonBody(const HttpRequest& req) {
-  auto it = req.find(http::field::content_type);
-  if (it == req.end()) return false;
-  std::string_view ct(it->value().data(), it->value().size());
-  ct = ct.substr(0, ct.find(';'));
-  while (!ct.empty() && ct.back() == ' ') ct.remove_suffix(1);
-  return ct == "application/json";
-}
-
-std::string QueryParam(std::string_view target, std::string_view name) {
-  auto q = target.find('?');
-  if (q == std::string_view::npos) return {};
-  std::string_view rest = target.substr(q + 1);
-  while (!rest.empty()) {
-    auto amp = rest.find('&');
-    std::string_view kv = rest.substr(0, amp);
-    auto eq = kv.find('=');
-    if (kv.substr(0, eq) == name) return eq == std::string_view::npos ? std::string() : std::string(kv.substr(eq + 1));
-    if (amp == std::string_view::npos) break;
-    rest = rest.substr(amp + 1);
-  }
-  return {};
+  return ProblemResponse({type, std::move(detail), std::move(field)}, version, instance);
 }
 
 void WriteLabel(JsonWriter& w, const Label& l) {
@@ -149,7 +119,7 @@ class FeedbackModule final : public ServerModule {
  private:
   void PostLabel(HttpRequest& req, Responder& respond) {
     const unsigned version = req.version();
-    if (!IsJsonBody(req)) {
+    if (!IsJsonRequest(req)) {
       return respond(ProblemOf(ProblemType::kUnsupportedMediaType, "send Content-Type: application/json", "", version));
     }
     Label label;
@@ -231,7 +201,7 @@ class FeedbackModule final : public ServerModule {
   void GetPerformance(HttpRequest& req, Responder& respond) {
     std::string_view target(req.target().data(), req.target().size());
     PerformanceQuery q;
-    std::string window = QueryParam(target, "window");
+    std::string window(QueryParam(target, "window"));
     if (!window.empty()) q.window = window;
     std::int64_t span = 0;
     if (!ParseWindow(q.window, &span)) {

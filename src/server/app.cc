@@ -27,16 +27,6 @@ std::string_view PathOf(const HttpRequest& req) {
   return q == std::string_view::npos ? t : t.substr(0, q);
 }
 
-bool IsJson(const HttpRequest& req) {
-  auto it = req.find(http::field::content_type);
-  if (it == req.end()) return false;
-  std::string_view ct(it->value().data(), it->value().size());
-  auto semi = ct.find(';');
-  std::string_view mime = ct.substr(0, semi);
-  while (!mime.empty() && mime.back() == ' ') mime.remove_suffix(1);
-  return mime == "application/json";
-}
-
 HttpResponse MethodNotAllowed(unsigned version, std::string_view allow, std::string_view path) {
   HttpResponse res = ProblemResponse({ProblemType::kMethodNotAllowed, "use " + std::string(allow), ""}, version, path);
   res.set(http::field::allow, std::string(allow));
@@ -304,7 +294,7 @@ void VigilApp::HandleDecision(HttpRequest& req, Responder& respond) {
   const unsigned version = req.version();
   std::string key_id;
   if (!Authorize(req, kScopeDecide, respond, &key_id)) return;
-  if (!IsJson(req)) {
+  if (!IsJsonRequest(req)) {
     return respond(ProblemResponse({ProblemType::kUnsupportedMediaType, "send Content-Type: application/json", ""}, version));
   }
   auto parsed = ParseDecisionRequest(req.body(), cfg_.request);

@@ -25,4 +25,28 @@ HttpResponse ProblemResponse(const Problem& p, unsigned version, std::string_vie
   return res;
 }
 
+bool IsJsonRequest(const HttpRequest& req) {
+  auto it = req.find(http::field::content_type);
+  if (it == req.end()) return false;
+  std::string_view ct(it->value().data(), it->value().size());
+  ct = ct.substr(0, ct.find(';'));
+  while (!ct.empty() && ct.back() == ' ') ct.remove_suffix(1);
+  return ct == "application/json";
+}
+
+std::string_view QueryParam(std::string_view target, std::string_view name) {
+  const auto q = target.find('?');
+  if (q == std::string_view::npos) return {};
+  std::string_view rest = target.substr(q + 1);
+  while (!rest.empty()) {
+    const auto amp = rest.find('&');
+    const std::string_view kv = rest.substr(0, amp);
+    const auto eq = kv.find('=');
+    if (kv.substr(0, eq) == name) return eq == std::string_view::npos ? std::string_view() : kv.substr(eq + 1);
+    if (amp == std::string_view::npos) break;
+    rest.remove_prefix(amp + 1);
+  }
+  return {};
+}
+
 }  // namespace vigil

@@ -3,6 +3,7 @@
 #include "auth/keys.h"
 #include "core/log.h"
 #include "pipeline/engine.h"
+#include "server/responses.h"
 
 namespace vigil {
 
@@ -45,12 +46,7 @@ void TransactionModule::AddRoutes(std::vector<Route>& routes) {
       std::lock_guard<std::mutex> lock(mu_);
       body = R"({"ready":false})";
     }
-    HttpResponse res{http::status::ok, req.version()};
-    res.set(http::field::content_type, "application/json");
-    res.set(http::field::cache_control, "no-store");
-    res.body() = std::move(body);
-    res.prepare_payload();
-    respond(std::move(res));
+    respond(JsonResponse(http::status::ok, std::move(body), req.version()));
   };
   routes.push_back(std::move(r));
 }

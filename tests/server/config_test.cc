@@ -4,6 +4,7 @@
 
 #include <fstream>
 
+#include "server/responses.h"
 #include "test_util.h"
 
 namespace vigil {
@@ -45,6 +46,35 @@ TEST(ServerConfig, ListenForms) {
   EXPECT_EQ(c.port, 0);
   EXPECT_FALSE(ApplyListen("host:99999", c).ok());
   EXPECT_FALSE(ApplyListen("host:http", c).ok());
+}
+
+}  // namespace
+}  // namespace vigil
+
+namespace vigil {
+namespace {
+
+// The request helpers every module's routes share (server/responses.h).
+TEST(RequestHelpers, QueryParam) {
+  EXPECT_EQ(QueryParam("/v1/monitor/alerts?state=firing", "state"), "firing");
+  EXPECT_EQ(QueryParam("/x?a=1&window=24h&b=2", "window"), "24h");
+  EXPECT_EQ(QueryParam("/x?windows=1&window=7d", "window"), "7d");  // a longer name is not a match
+  EXPECT_EQ(QueryParam("/x?window", "window"), "");
+  EXPECT_EQ(QueryParam("/x?a=1", "window"), "");
+  EXPECT_EQ(QueryParam("/x", "window"), "");
+}
+
+TEST(RequestHelpers, IsJsonRequest) {
+  HttpRequest req;
+  EXPECT_FALSE(IsJsonRequest(req));
+  req.set(http::field::content_type, "application/json");
+  EXPECT_TRUE(IsJsonRequest(req));
+  req.set(http::field::content_type, "application/json ; charset=utf-8");
+  EXPECT_TRUE(IsJsonRequest(req));
+  req.set(http::field::content_type, "text/plain");
+  EXPECT_FALSE(IsJsonRequest(req));
+  req.set(http::field::content_type, "application/jsonp");
+  EXPECT_FALSE(IsJsonRequest(req));
 }
 
 }  // namespace
