@@ -260,8 +260,10 @@ void AlertEngine::State::Evaluate(std::int64_t now) {
             const auto ord = static_cast<std::size_t>(pattern_ordinal[r]);
             const double p0 = Smoothed(base.pattern[ord], base.n);
             a.baseline = p0 * static_cast<double>(look.n);  // matches expected in the lookback
-            cond = cond && base.n >= min_n && (base_of != &sl || sl.base_hours >= rule.baseline_min_hours);
-            if (cond) {
+            // No baseline yet (a fresh start): min_count alone decides, as without max_p.
+            const bool based = base.n >= min_n && (base_of != &sl || sl.base_hours >= rule.baseline_min_hours);
+            if (!based) a.baseline = Nan();
+            if (cond && based) {
               a.p_value = BinomialSf(static_cast<std::uint64_t>(count), std::max<std::uint64_t>(look.n, count), p0);
               cond = a.p_value <= rule.max_p;
             }

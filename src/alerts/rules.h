@@ -59,7 +59,8 @@ struct AlertRule {
   // smoothed as (k + 0.5) / (m + 1) so a slice with no such decision yet is not a rate of 0); on
   // decisions, P(X >= n | Poisson(e)) <= max_p. A pattern rule with max_p compares its matches
   // the same way with the baseline's share of matching decisions (a burst against the slice's
-  // usual rate of such codes, not a fixed count). 0: no test. Not for p95_latency_ms.
+  // usual rate of such codes, not a fixed count); until the baseline holds min_decisions
+  // decisions (a fresh start), min_count alone decides. 0: no test. Not for p95_latency_ms.
   // drift: the KS p-value must be at most max_p.
   double max_p = 0.0;
   // baseline (rates), pattern: when the slice's own baseline is too young (fewer than

@@ -4,6 +4,7 @@
 // on pooled windows (min_expected).
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <random>
 
 #include "alerts/engine.h"
@@ -185,7 +186,7 @@ TEST(SliceRules, PatternAgainstTheBaselineShare) {
 }
 
 // A slice new to the baseline (an SDK version in rollout) is compared with the fleet's; without
-// fallback_baseline it has no baseline and is not evaluated.
+// fallback_baseline it has no baseline and min_count alone decides.
 TEST(SliceRules, FallbackBaselineForANewVersion) {
   AlertRule r;
   r.name = "capture_failures";
@@ -220,7 +221,18 @@ TEST(SliceRules, FallbackBaselineForANewVersion) {
   }
   h.Minute(183, 1, [](int) { return Decision1{}; });
   EXPECT_EQ(h.FiredSlices("capture_failures"), (std::vector<std::string>{"sdk_version=3.1"}));
-  EXPECT_TRUE(h.FiredSlices("no_fallback").empty());
+  // Without a fallback the new version has no baseline: min_count alone decides (no test).
+  EXPECT_EQ(h.FiredSlices("no_fallback"), (std::vector<std::string>{"sdk_version=3.1"}));
+  for (const auto& a : h.fired) {
+    if (a.rule == "capture_failures") {
+      EXPECT_LE(a.p_value, 1e-6);
+      // The fleet's share (18 of 3600) times the 4 decisions of minutes 180-181: 4 of 4 fire it.
+      EXPECT_NEAR(a.baseline, 4 * (18 + 0.5) / (3600 + 1.0), 1e-9);
+    } else {
+      EXPECT_TRUE(std::isnan(a.p_value));
+      EXPECT_TRUE(std::isnan(a.baseline));
+    }
+  }
 }
 
 // Drift: the signal's calibrated scores over the lookback against the trailing baseline (KS on
