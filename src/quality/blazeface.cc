@@ -5,6 +5,7 @@
 #include <opencv2/dnn.hpp>
 #include <opencv2/imgproc.hpp>
 
+#include "quality/depthwise_conv.h"
 #include "quality/face_detector.h"
 
 namespace vigil::quality {
@@ -25,9 +26,9 @@ float Iou(const cv::Rect2f& a, const cv::Rect2f& b) {
 
 class BlazeFace final : public FaceDetector {
  public:
-  BlazeFace(const std::vector<std::uint8_t>& onnx, float min_score, float nms_iou)
+  BlazeFace(const std::vector<std::uint8_t>& onnx, float min_score, float nms_iou, bool fast_depthwise)
       : min_score_(min_score), nms_iou_(nms_iou) {
-    net_ = cv::dnn::readNetFromONNX(onnx);
+    net_ = fast_depthwise ? ReadOnnxWithFastDepthwise(onnx) : cv::dnn::readNetFromONNX(onnx);
     net_.setPreferableBackend(cv::dnn::DNN_BACKEND_OPENCV);
     net_.setPreferableTarget(cv::dnn::DNN_TARGET_CPU);
     out_names_ = net_.getUnconnectedOutLayersNames();
@@ -130,8 +131,9 @@ class BlazeFace final : public FaceDetector {
 
 }  // namespace
 
-std::unique_ptr<FaceDetector> NewBlazeFace(const std::vector<std::uint8_t>& onnx, float min_score, float nms_iou) {
-  return std::make_unique<BlazeFace>(onnx, min_score, nms_iou);
+std::unique_ptr<FaceDetector> NewBlazeFace(const std::vector<std::uint8_t>& onnx, float min_score, float nms_iou,
+                                           bool fast_depthwise) {
+  return std::make_unique<BlazeFace>(onnx, min_score, nms_iou, fast_depthwise);
 }
 
 }  // namespace vigil::quality

@@ -76,7 +76,7 @@ Result<std::shared_ptr<const FaceDetectorFactory>> FaceDetectorFactory::Create(c
                             opt.expected_sha256);
     }
     try {
-      auto probe = NewBlazeFace(f->model_, opt.min_score, opt.nms_iou);
+      auto probe = NewBlazeFace(f->model_, opt.min_score, opt.nms_iou, opt.fast_depthwise);
       cv::Mat blank(128, 128, CV_8UC3, cv::Scalar::all(0));
       probe->Detect(blank);
     } catch (const cv::Exception& e) {
@@ -89,7 +89,7 @@ Result<std::shared_ptr<const FaceDetectorFactory>> FaceDetectorFactory::Create(c
 }
 
 std::unique_ptr<FaceDetector> FaceDetectorFactory::NewDetector() const {
-  if (!model_.empty()) return NewBlazeFace(model_, opt_.min_score, opt_.nms_iou);
+  if (!model_.empty()) return NewBlazeFace(model_, opt_.min_score, opt_.nms_iou, opt_.fast_depthwise);
   return NewHaarDetector(opt_.haar_path);
 }
 

@@ -50,6 +50,9 @@ struct DetectorOptions {
   std::string haar_path = "/usr/share/opencv4/haarcascades/haarcascade_frontalface_default.xml";
   float min_score = 0.6f;      // BlazeFace confidence threshold
   float nms_iou = 0.3f;
+  // BlazeFace's 3x3 depthwise convolutions by our own layer (depthwise_conv.h) rather than
+  // OpenCV's, which is slow on small feature maps. Same detections to float rounding.
+  bool fast_depthwise = true;
 };
 
 class FaceDetectorFactory {
@@ -71,7 +74,8 @@ class FaceDetectorFactory {
   std::uint64_t serial_ = 0;
 };
 
-std::unique_ptr<FaceDetector> NewBlazeFace(const std::vector<std::uint8_t>& onnx, float min_score, float nms_iou);
+std::unique_ptr<FaceDetector> NewBlazeFace(const std::vector<std::uint8_t>& onnx, float min_score, float nms_iou,
+                                           bool fast_depthwise = true);
 std::unique_ptr<FaceDetector> NewHaarDetector(const std::string& cascade_path);
 
 // Head yaw and pitch from BlazeFace keypoints, each roughly in [-1, 1]: yaw > 0 when the nose is
