@@ -4,6 +4,7 @@
 
 #include "client/http_client.h"
 #include "core/log.h"
+#include "core/thread_name.h"
 
 namespace vigil::alerts {
 namespace {
@@ -55,7 +56,10 @@ Notifier::Notifier(std::vector<RouteConfig> routes) {
     routes_.push_back(std::move(r));
   }
   for (auto& r : routes_) {
-    if (r->cfg.kind == RouteConfig::Kind::kWebhook) r->thread = std::thread([this, p = r.get()] { Run(*p); });
+    if (r->cfg.kind == RouteConfig::Kind::kWebhook) r->thread = std::thread([this, p = r.get()] {
+      NameThisThread("alert-webhook");
+      Run(*p);
+    });
   }
 }
 

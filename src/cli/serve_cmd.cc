@@ -12,6 +12,7 @@
 #include "cli/commands.h"
 #include "core/log.h"
 #include "server/app.h"
+#include "core/thread_name.h"
 
 namespace vigil::cli {
 namespace {
@@ -86,7 +87,10 @@ int Serve(ServerConfig cfg) {
   signals.async_wait(on_signal);
 
   std::vector<std::thread> pool;
-  for (int i = 1; i < threads; ++i) pool.emplace_back([&] { ioc.run(); });
+  for (int i = 1; i < threads; ++i) pool.emplace_back([&] {
+    NameThisThread("vigil-io");
+    ioc.run();
+  });
   ioc.run();
   for (auto& t : pool) t.join();
   (*app)->FlushAudit();

@@ -7,14 +7,21 @@
 #include <condition_variable>
 #include <functional>
 #include <mutex>
+#include <string>
+#include <string_view>
 #include <thread>
+
+#include "core/thread_name.h"
 
 namespace vigil {
 
 class Ticker {
  public:
-  Ticker(std::chrono::milliseconds period, std::function<void()> fn)
-      : period_(period), fn_(std::move(fn)), thread_([this] { Run(); }) {}
+  Ticker(std::chrono::milliseconds period, std::function<void()> fn, std::string_view name = "ticker")
+      : period_(period), fn_(std::move(fn)), thread_([this, n = std::string(name)] {
+          NameThisThread(n);
+          Run();
+        }) {}
   ~Ticker() { Stop(); }
   Ticker(const Ticker&) = delete;
   Ticker& operator=(const Ticker&) = delete;

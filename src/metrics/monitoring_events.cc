@@ -5,6 +5,7 @@
 #include "audit/audit.h"
 #include "core/json_writer.h"
 #include "core/log.h"
+#include "core/thread_name.h"
 
 namespace vigil {
 namespace {
@@ -84,7 +85,10 @@ std::string BuildMonitoringEvent(const DecisionEvent& ev, const ReasonCatalogue*
 EventWriter::EventWriter(EventSinkConfig cfg, std::string path, Counter* written, Counter* dropped)
     : cfg_(std::move(cfg)), path_(std::move(path)), written_(written), dropped_(dropped) {
   if (cfg_.sink == EventSink::kFile && !OpenFile()) cfg_.sink = EventSink::kOff;
-  if (cfg_.sink != EventSink::kOff) thread_ = std::thread([this] { Run(); });
+  if (cfg_.sink != EventSink::kOff) thread_ = std::thread([this] {
+    NameThisThread("events-writer");
+    Run();
+  });
 }
 
 EventWriter::~EventWriter() { Stop(); }

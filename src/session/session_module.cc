@@ -14,6 +14,7 @@
 #include "metrics/metrics.h"
 #include "pipeline/engine.h"
 #include "server/responses.h"
+#include "core/thread_name.h"
 
 namespace vigil {
 namespace {
@@ -111,7 +112,10 @@ class SessionModule final : public ServerModule {
   SessionModule(const ModuleContext& ctx, std::shared_ptr<SessionStore> store)
       : ctx_(ctx), service_(std::move(store), ctx.secret) {
     if (ctx.metrics) RegisterMetrics(*ctx.metrics);
-    sweeper_ = std::thread([this] { SweepLoop(); });
+    sweeper_ = std::thread([this] {
+      NameThisThread("session-sweep");
+      SweepLoop();
+    });
   }
   ~SessionModule() override { Stop(); }
 
