@@ -498,7 +498,7 @@ class SqliteAuditStore final : public AuditStore {
       std::lock_guard lk(done_mu_);
       for (std::size_t i = 0; i < batch.size(); ++i) {
         if (results[i].status == AppendResult::Status::kOk) results[i].response = std::move(batch[i].req.response);
-        done_queue_.push_back({std::move(batch[i].done), std::move(results[i])});
+        done_queue_.push_back({std::move(batch[i].done), std::move(results[i]), std::move(batch[i].req.then)});
       }
     }
     done_cv_.notify_one();
@@ -518,7 +518,10 @@ class SqliteAuditStore final : public AuditStore {
       completing_ = true;
       lk.unlock();
       MakeDurable(work);
-      for (auto& c : work) c.done(std::move(c.result));
+      for (auto& c : work) c.done(std::move(c.result));  // every answer of the groups first
+      for (auto& c : work) {
+        if (c.then) c.then();
+      }
       work.clear();
       lk.lock();
       completing_ = false;
@@ -529,6 +532,7 @@ class SqliteAuditStore final : public AuditStore {
   struct Completion {
     std::function<void(AppendResult)> done;
     AppendResult result;
+    std::function<void()> then;
   };
 
   void MakeDurable(std::vector<Completion>& work) {

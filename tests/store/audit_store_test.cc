@@ -5,7 +5,9 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <filesystem>
+#include <mutex>
 #include <future>
 #include <random>
 
@@ -153,6 +155,47 @@ TEST_F(AuditStoreTest, WalIsRestartedUnderContinuousAppends) {
   VerifyReport rep = Verify();
   EXPECT_TRUE(rep.ok) << rep.problem;
   EXPECT_EQ(rep.records, kRecords);
+}
+
+// `then` runs once per record, after its own `done` and after the `done` of every record
+// committed before it, in commit order, on the completion thread.
+TEST_F(AuditStoreTest, ThenRunsAfterTheAnswersInCommitOrder) {
+  auto s = Open();
+  constexpr int kRecords = 400;
+  std::mutex mu;
+  std::vector<std::int64_t> answered, observed;  // seq, in the order the callbacks ran
+  bool answer_after_then = false;
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 4; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < kRecords / 4; ++i) {
+        auto seq = std::make_shared<std::int64_t>(0);
+        AppendRequest r;
+        r.request_id = "t" + std::to_string(t) + "_" + std::to_string(i);
+        r.payload = "{}";
+        r.then = [&, seq] {
+          std::lock_guard lk(mu);
+          observed.push_back(*seq);
+        };
+        s->Append(std::move(r), [&, seq](AppendResult res) {
+          std::lock_guard lk(mu);
+          *seq = res.seq;
+          if (std::find(observed.begin(), observed.end(), res.seq) != observed.end()) answer_after_then = true;
+          answered.push_back(res.seq);
+        });
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  s->Flush();
+  std::lock_guard lk(mu);
+  ASSERT_EQ(answered.size(), static_cast<std::size_t>(kRecords));
+  ASSERT_EQ(observed.size(), static_cast<std::size_t>(kRecords));
+  EXPECT_FALSE(answer_after_then);
+  EXPECT_TRUE(std::is_sorted(observed.begin(), observed.end()));
+  EXPECT_TRUE(std::is_sorted(answered.begin(), answered.end()));
+  EXPECT_EQ(observed.front(), 1);
+  EXPECT_EQ(observed.back(), kRecords);
 }
 
 TEST_F(AuditStoreTest, ReopenContinuesTheChain) {
