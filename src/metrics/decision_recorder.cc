@@ -1,6 +1,8 @@
 #include "metrics/decision_recorder.h"
 
+#include <algorithm>
 #include <cstring>
+#include <optional>
 
 #include "metrics/monitoring_events.h"
 #include "pipeline/engine.h"
@@ -33,108 +35,147 @@ struct Slice {
   std::string_view flow, platform, device, browser, sdk, app, model, policy, outcome, band;
 };
 
+// Whether `n` is the name `lit` (a literal: the comparison is a load or two).
+template <std::size_t N>
+bool IsName(std::string_view n, const char (&lit)[N]) {
+  return n.size() == N - 1 && std::memcmp(n.data(), lit, N - 1) == 0;
+}
+
+// The raw values (missing ones empty): what the slice cache is keyed by.
 Slice SliceOf(const DecisionEvent& ev) {
   const Decision& d = ev.decision;
-  Slice s{ev.request.flow_type, {}, {}, {}, {}, {}, OrNone(d.model_version), OrNone(d.policy_version),
-          d.outcome_name, d.band_name};
+  Slice s{ev.request.flow_type, {}, {}, {}, {}, {}, d.model_version, d.policy_version, d.outcome_name, d.band_name};
   // One pass over the context (names are unique in an AttributeMap).
   for (const auto& a : ev.request.context.items()) {
     if (a.kind != Value::Kind::kString) continue;
     const std::string_view n = a.name;
     std::string_view* into = nullptr;
     switch (n.size()) {
-      case 8: into = n == "platform" ? &s.platform : nullptr; break;
-      case 11: into = n == "sdk_version" ? &s.sdk : n == "app_version" ? &s.app : nullptr; break;
-      case 12: into = n == "device_class" ? &s.device : nullptr; break;
-      case 14: into = n == "browser_family" ? &s.browser : nullptr; break;
+      case 8: into = IsName(n, "platform") ? &s.platform : nullptr; break;
+      case 11: into = IsName(n, "sdk_version") ? &s.sdk : IsName(n, "app_version") ? &s.app : nullptr; break;
+      case 12: into = IsName(n, "device_class") ? &s.device : nullptr; break;
+      case 14: into = IsName(n, "browser_family") ? &s.browser : nullptr; break;
       default: break;
     }
     if (into != nullptr) *into = a.text;
   }
-  for (std::string_view* v : {&s.platform, &s.device, &s.browser, &s.sdk, &s.app}) *v = OrNone(*v);
   return s;
 }
 
-std::uint64_t Rotl(std::uint64_t x, int r) { return (x << r) | (x >> (64 - r)); }
+// The label values: missing ones are "none".
+Slice Labelled(const Slice& raw) {
+  Slice s = raw;
+  for (std::string_view* v : {&s.platform, &s.device, &s.browser, &s.sdk, &s.app, &s.model, &s.policy}) *v = OrNone(*v);
+  return s;
+}
 
-// A word standing for a value: its length and its first and last 8 bytes (all of it up to 16
-// bytes). Values that differ only in the middle share a word; the full comparison after the
-// lookup tells them apart (they then take turns in one cache slot).
-std::uint64_t ValueWord(std::string_view v) {
-  const char* p = v.data();
-  const std::size_t n = v.size();
-  std::uint64_t a = 0, b = 0;
+// Whether the n bytes at a and b are equal (both at least n long): overlapping word loads cover
+// values of up to 32 bytes without a call.
+[[gnu::always_inline]] inline bool SameBytes(const char* a, const char* b, std::size_t n) {
+  auto load8 = [](const char* p) {
+    std::uint64_t x;
+    std::memcpy(&x, p, 8);
+    return x;
+  };
   if (n >= 8) {
-    std::memcpy(&a, p, 8);
-    std::memcpy(&b, p + n - 8, 8);
-  } else if (n >= 4) {
-    std::uint32_t x, y;
-    std::memcpy(&x, p, 4);
-    std::memcpy(&y, p + n - 4, 4);
-    a = x;
-    b = y;
-  } else if (n > 0) {
-    a = static_cast<unsigned char>(p[0]) | (static_cast<std::uint64_t>(static_cast<unsigned char>(p[n / 2])) << 8) |
-        (static_cast<std::uint64_t>(static_cast<unsigned char>(p[n - 1])) << 16);
+    if (n > 32) return std::memcmp(a, b, n) == 0;
+    std::uint64_t diff = (load8(a) ^ load8(b)) | (load8(a + n - 8) ^ load8(b + n - 8));
+    if (n > 16) diff |= (load8(a + 8) ^ load8(b + 8)) | (load8(a + n - 16) ^ load8(b + n - 16));
+    return diff == 0;
   }
-  return a ^ Rotl(b, 29) ^ (static_cast<std::uint64_t>(n) * 0x9e3779b97f4a7c15ull);
+  if (n >= 4) {
+    std::uint32_t x0, y0, x1, y1;
+    std::memcpy(&x0, a, 4);
+    std::memcpy(&y0, b, 4);
+    std::memcpy(&x1, a + n - 4, 4);
+    std::memcpy(&y1, b + n - 4, 4);
+    return ((x0 ^ y0) | (x1 ^ y1)) == 0;
+  }
+  for (std::size_t i = 0; i < n; ++i) {
+    if (a[i] != b[i]) return false;
+  }
+  return true;
+}
+
+[[gnu::always_inline]] inline bool SameName(const std::string& name, std::string_view v) {
+  return name.size() == v.size() && SameBytes(name.data(), v.data(), v.size());
+}
+
+// A few bytes standing for a value in the slice hash: its length and its first, middle and last
+// bytes. Values alike in those share bits; that costs only cache slots, since the values are
+// compared in full after the lookup.
+std::uint64_t ValueBits(std::string_view v) {
+  const std::size_t n = v.size();
+  if (n == 0) return 0;
+  const auto* p = reinterpret_cast<const unsigned char*>(v.data());
+  return n | (std::uint64_t{p[0]} << 16) | (std::uint64_t{p[n / 2]} << 24) | (std::uint64_t{p[n - 1]} << 32);
 }
 
 // The slice's hash: one independent multiply per value (distinct odd constants by position).
-std::uint64_t SliceHash(const Slice& s) {
+std::uint64_t SliceHash(const std::string_view (&v)[10]) {
   static constexpr std::uint64_t kMul[10] = {
       0x9e3779b97f4a7c15ull, 0xbf58476d1ce4e5b9ull, 0x94d049bb133111ebull, 0xd6e8feb86659fd93ull,
       0xa0761d6478bd642full, 0xe7037ed1a0b428dbull, 0x8ebc6af09c88c6e3ull, 0x589965cc75374cc3ull,
       0x1d8e4e27c47d124full, 0xc2b2ae3d27d4eb4full};
-  const std::string_view v[10] = {s.flow, s.platform, s.device, s.browser, s.sdk,
-                                  s.app,  s.model,    s.policy, s.outcome, s.band};
   std::uint64_t h = 0;
-  for (int i = 0; i < 10; ++i) {
-    const std::uint64_t w = ValueWord(v[i]);
-    h += (w ^ (w >> 31)) * kMul[i];
-  }
-  h ^= h >> 32;
+  for (int i = 0; i < 10; ++i) h += ValueBits(v[i]) * kMul[i];
+  h ^= h >> 29;
   h *= 0xd6e8feb86659fd93ull;
   h ^= h >> 32;
   return h;
 }
 
-// Values with their lengths in front, so no two slices share a key whatever bytes they hold.
-void SliceKey(const Slice& s, std::string& key) {
-  key.clear();
-  for (std::string_view v : {s.flow, s.platform, s.device, s.browser, s.sdk, s.app, s.model, s.policy,
-                             s.outcome, s.band}) {
-    const auto n = static_cast<std::uint32_t>(v.size());
-    char len[sizeof n];
-    std::memcpy(len, &n, sizeof n);
-    key.append(len, sizeof n).append(v);
-  }
-}
+// A slice's values kept for comparison: lengths, and the values end to end (in the entry itself
+// up to kInlineKey bytes).
+constexpr std::size_t kInlineKey = 160;
+struct SliceKey {
+  std::uint32_t len[10] = {};
+  std::uint32_t total = 0;
+  char inline_key[kInlineKey];
+  std::string long_key;
 
-// The same comparison without building the key.
-bool SliceKeyEquals(std::string_view key, const Slice& s) {
-  for (std::string_view v : {s.flow, s.platform, s.device, s.browser, s.sdk, s.app, s.model, s.policy,
-                             s.outcome, s.band}) {
-    std::uint32_t n;
-    if (key.size() < sizeof n) return false;
-    std::memcpy(&n, key.data(), sizeof n);
-    key.remove_prefix(sizeof n);
-    if (n != v.size() || key.size() < n || key.substr(0, n) != v) return false;
-    key.remove_prefix(n);
-  }
-  return key.empty();
-}
+  const char* data() const { return total <= kInlineKey ? inline_key : long_key.data(); }
 
-template <typename T>
-struct Named {
-  std::string name;
-  T* series;
+  void Set(const std::string_view (&v)[10]) {
+    total = 0;
+    for (int i = 0; i < 10; ++i) {
+      len[i] = static_cast<std::uint32_t>(v[i].size());
+      total += len[i];
+    }
+    long_key.clear();
+    if (total > kInlineKey) long_key.resize(total);
+    char* out = total <= kInlineKey ? inline_key : long_key.data();
+    for (const auto& x : v) {
+      if (!x.empty()) std::memcpy(out, x.data(), x.size());
+      out += x.size();
+    }
+  }
+
+  bool Equals(const std::string_view (&v)[10]) const {
+    const char* k = data();
+    for (int i = 0; i < 10; ++i) {
+      if (len[i] != v[i].size() || !SameBytes(k, v[i].data(), len[i])) return false;
+      k += len[i];
+    }
+    return true;
+  }
 };
 
-template <typename T>
-T* FindNamed(const std::vector<Named<T>>& v, std::string_view name) {
-  for (const auto& n : v) {
-    if (n.name == name) return n.series;
+// A histogram found by name (stage, signal), with its cells in the cache's thread.
+struct NamedHistogram {
+  std::string name;
+  HistogramCells cells;
+};
+
+// The entry in `v` named `name`, looked for first at `hint` (names come in the same order
+// decision after decision).
+[[gnu::always_inline]] inline const NamedHistogram* FindNamed(const std::vector<NamedHistogram>& v, std::size_t hint,
+                                                              std::string_view name) {
+  const NamedHistogram* begin = v.data();
+  const NamedHistogram* end = begin + v.size();
+  if (begin + hint < end && SameName(begin[hint].name, name)) return begin + hint;
+  for (const NamedHistogram* n = begin; n != end; ++n) {
+    if (SameName(n->name, name)) return n;
   }
   return nullptr;
 }
@@ -146,18 +187,20 @@ struct FlowSeries {
   std::string flow, model;
   Histogram* latency = nullptr;
   Histogram* disagreement = nullptr;
-  std::vector<Named<Histogram>> stages;
-  std::vector<Named<Histogram>> scores;  // per signal, and "fusion"
+  HistogramCells latency_cells, disagreement_cells;
+  std::vector<NamedHistogram> stages;
+  std::vector<NamedHistogram> scores;  // per signal, and "fusion"
 };
 
 struct DecisionRecorder::Entry {
   std::uint64_t hash = 0;
-  std::string key;
+  SliceKey key;
   FlowSeries* fs = nullptr;             // shared (in the cache) or `own_fs`
   std::unique_ptr<FlowSeries> own_fs;  // when the cache holds too many flows
   Counter* decisions = nullptr;
   Counter* retries = nullptr;
   Counter* reviews = nullptr;
+  CounterCell decisions_cell, retries_cell, reviews_cell;
   Gauge* model_seen = nullptr;
   Gauge* policy_seen = nullptr;
   struct Reason {
@@ -165,6 +208,7 @@ struct DecisionRecorder::Entry {
     ReasonCategory category;
     Counter* reasons;
     Counter* by_category;  // quality rejections or security events; null for other categories
+    CounterCell reasons_cell, by_category_cell;
   };
   std::vector<Reason> reasons;
 };
@@ -176,50 +220,113 @@ struct DecisionRecorder::Cache {
   unsigned until_refresh = 0;
 };
 
+namespace {
+
+std::atomic<std::uint64_t> g_recorder_ids{0};
+
+// The calling thread's caches, by recorder id. Owned by the thread (freed when it exits); a
+// recorder destroyed before leaves its cache here until the thread exits or the slot is reused.
+struct ThreadCaches {
+  static constexpr std::size_t kPerThread = 4;
+  struct Item {
+    std::uint64_t recorder = 0;
+    std::unique_ptr<DecisionRecorder::Cache> cache;
+  };
+  Item items[kPerThread];
+  std::size_t next = 0;  // the slot a new cache takes
+};
+
+thread_local ThreadCaches tls_caches;
+
+}  // namespace
+
 DecisionRecorder::DecisionRecorder(const DecisionFamilies& families, EngineFn engine)
-    : f_(families), engine_fn_(std::move(engine)), owned_(std::make_unique<Cache>()) {
-  cache_.store(owned_.get(), std::memory_order_release);
-}
+    : f_(families), engine_fn_(std::move(engine)), id_(g_recorder_ids.fetch_add(1, std::memory_order_relaxed) + 1) {}
 
 DecisionRecorder::~DecisionRecorder() = default;
 
+DecisionRecorder::Cache& DecisionRecorder::ThreadCache() const {
+  ThreadCaches& t = tls_caches;
+  for (auto& item : t.items) {
+    if (item.recorder == id_) return *item.cache;
+  }
+  auto& item = t.items[t.next];
+  t.next = (t.next + 1) % ThreadCaches::kPerThread;
+  item.recorder = id_;
+  item.cache = std::make_unique<Cache>();
+  return *item.cache;
+}
+
 namespace {
 
-// Everything one decision records, resolving the series `e` does not hold yet.
-void Apply(const DecisionFamilies& f, DecisionRecorder::Entry& e, const Slice& s, const DecisionEvent& ev,
+// Runs `fn` out of line: series resolution is rare, and kept inline it would make every call set
+// up the label arrays of all its Get calls.
+template <typename Fn>
+[[gnu::noinline, gnu::cold]] auto Cold(Fn fn) {
+  return fn();
+}
+
+// Everything one decision records, resolving the series `e` does not hold yet (with their cells
+// in the calling thread).
+void Apply(const DecisionFamilies& f, DecisionRecorder::Entry& e, const Slice& raw, const DecisionEvent& ev,
            const ReasonCatalogue* cat) {
   const DecisionRequest& req = ev.request;
   const Decision& d = ev.decision;
+  // The label values, worked out only when a series is resolved.
+  std::optional<Slice> labelled;
+  auto L = [&]() -> const Slice& {
+    if (!labelled) labelled = Labelled(raw);
+    return *labelled;
+  };
   if (e.decisions == nullptr) {
-    e.decisions = &f.decisions->Get({s.flow, s.platform, s.device, s.browser, s.sdk, s.app, s.model, s.policy,
-                                     s.outcome, s.band});
+    Cold([&] {
+      e.decisions = &f.decisions->Get({L().flow, L().platform, L().device, L().browser, L().sdk, L().app, L().model,
+                                       L().policy, L().outcome, L().band});
+      e.decisions_cell = e.decisions->ThreadCell();
+    });
   }
-  e.decisions->Inc();
+  e.decisions_cell.Inc();
   if (e.fs == nullptr) {
     e.own_fs = std::make_unique<FlowSeries>();
     e.fs = e.own_fs.get();
   }
   FlowSeries& fs = *e.fs;
-  if (fs.latency == nullptr) fs.latency = &f.latency->Get({s.flow});
-  fs.latency->Observe(Seconds(ev.latency_ms));
-  auto named = [&](std::vector<Named<Histogram>>& cache, Family<Histogram>* fam,
-                   std::initializer_list<std::string_view> labels, std::string_view name) -> Histogram* {
-    if (Histogram* h = FindNamed(cache, name)) return h;
-    Histogram* h = &fam->Get(labels);
-    if (cache.size() < kMaxNamed) cache.push_back({std::string(name), h});
-    return h;
+  if (fs.latency == nullptr) {
+    Cold([&] {
+      fs.latency = &f.latency->Get({L().flow});
+      fs.latency_cells = fs.latency->ThreadCells();
+    });
+  }
+  fs.latency_cells.Observe(Seconds(ev.latency_ms));
+  // Observes `v` in the histogram named `name` in `cache`, resolved by `get` the first time.
+  auto named = [](std::vector<NamedHistogram>& cache, std::size_t hint, std::string_view name, double v, auto get) {
+    if (const NamedHistogram* n = FindNamed(cache, hint, name)) return n->cells.Observe(v);
+    Histogram* h = Cold(get);
+    HistogramCells cells = h->ThreadCells();
+    if (cache.size() < kMaxNamed) cache.push_back({std::string(name), cells});
+    cells.Observe(v);
   };
+  std::size_t i = 0;
   for (const auto& t : ev.timings) {
-    if (t.stage == "total") continue;
-    named(fs.stages, f.stage_latency, {s.flow, t.stage}, t.stage)->Observe(Seconds(t.ms));
+    if (IsName(t.stage, "total")) continue;
+    named(fs.stages, i++, t.stage, Seconds(t.ms), [&] { return &f.stage_latency->Get({L().flow, t.stage}); });
   }
+  i = 0;
   for (const auto& sc : d.fusion.signals) {
-    if (sc.present) named(fs.scores, f.scores, {s.flow, sc.name, s.model}, sc.name)->Observe(sc.calibrated);
+    if (!sc.present) continue;
+    named(fs.scores, i++, sc.name, sc.calibrated, [&] { return &f.scores->Get({L().flow, sc.name, L().model}); });
   }
-  if (d.fusion.has_score) named(fs.scores, f.scores, {s.flow, "fusion", s.model}, "fusion")->Observe(d.fusion.score);
+  if (d.fusion.has_score) {
+    named(fs.scores, i, "fusion", d.fusion.score, [&] { return &f.scores->Get({L().flow, "fusion", L().model}); });
+  }
   if (d.fusion.signals.size() >= 2) {
-    if (fs.disagreement == nullptr) fs.disagreement = &f.disagreement->Get({s.flow, s.model});
-    fs.disagreement->Observe(d.fusion.disagreement);
+    if (fs.disagreement == nullptr) {
+      Cold([&] {
+        fs.disagreement = &f.disagreement->Get({L().flow, L().model});
+        fs.disagreement_cells = fs.disagreement->ThreadCells();
+      });
+    }
+    fs.disagreement_cells.Observe(d.fusion.disagreement);
   }
 
   bool security_reason = false;
@@ -232,7 +339,7 @@ void Apply(const DecisionFamilies& f, DecisionRecorder::Entry& e, const Slice& s
       }
     }
     DecisionRecorder::Entry::Reason fresh{};
-    if (hit == nullptr) {
+    if (hit == nullptr) Cold([&] {
       std::string_view code = BuiltinReasonName(r.code);
       ReasonCategory category = BuiltinCategory(r.code);
       if (cat != nullptr && static_cast<std::size_t>(r.code) < cat->all().size()) {
@@ -240,17 +347,21 @@ void Apply(const DecisionFamilies& f, DecisionRecorder::Entry& e, const Slice& s
         if (code.empty()) code = info.name;
         category = info.category;
       }
-      fresh = {r.code, category, &f.reasons->Get({s.flow, code, CategoryName(category)}), nullptr};
+      fresh.code = r.code;
+      fresh.category = category;
+      fresh.reasons = &f.reasons->Get({L().flow, code, CategoryName(category)});
+      fresh.reasons_cell = fresh.reasons->ThreadCell();
       if (category == ReasonCategory::kQuality) {
-        fresh.by_category = &f.quality_rejections->Get({s.flow, s.platform, s.sdk, code});
+        fresh.by_category = &f.quality_rejections->Get({L().flow, L().platform, L().sdk, code});
       } else if (category == ReasonCategory::kSecurity) {
-        fresh.by_category = &f.security_events->Get({s.flow, s.platform, code});
+        fresh.by_category = &f.security_events->Get({L().flow, L().platform, code});
       }
+      if (fresh.by_category != nullptr) fresh.by_category_cell = fresh.by_category->ThreadCell();
       if (e.reasons.size() < kMaxNamed) e.reasons.push_back(fresh);
       hit = &fresh;
-    }
-    hit->reasons->Inc();
-    if (hit->by_category != nullptr) hit->by_category->Inc();
+    });
+    hit->reasons_cell.Inc();
+    if (hit->by_category != nullptr) hit->by_category_cell.Inc();
     if (hit->category == ReasonCategory::kSecurity || r.code == ReasonCode::kScreenReplaySuspected ||
         r.code == ReasonCode::kChallengeFailed || r.code == ReasonCode::kLowLivenessScore ||
         r.code == ReasonCode::kHighFraudScore) {
@@ -259,30 +370,43 @@ void Apply(const DecisionFamilies& f, DecisionRecorder::Entry& e, const Slice& s
   }
   bool security_flag = false;
   for (const auto& a : req.security.items()) {
-    bool raised = a.kind == Value::Kind::kBool && a.boolean && a.name != "device_integrity";
-    if (a.name == "device_integrity" && a.kind == Value::Kind::kBool && !a.boolean) raised = true;
-    if (raised) {
-      f.security_signals->Get({s.flow, a.name}).Inc();
+    if (a.kind != Value::Kind::kBool) continue;
+    const bool integrity = a.name == "device_integrity";
+    if (a.boolean != integrity) {  // a raised signal, or device integrity false
+      Cold([&] { f.security_signals->Get({L().flow, a.name}).Inc(); });
       security_flag = true;
     }
   }
   if (d.outcome == Outcome::kRetry) {
-    if (e.retries == nullptr) e.retries = &f.retries->Get({s.flow, s.platform, s.browser, s.sdk});
-    e.retries->Inc();
+    if (e.retries == nullptr) {
+      Cold([&] {
+        e.retries = &f.retries->Get({L().flow, L().platform, L().browser, L().sdk});
+        e.retries_cell = e.retries->ThreadCell();
+      });
+    }
+    e.retries_cell.Inc();
   }
   if (d.outcome == Outcome::kReview) {
-    if (e.reviews == nullptr) e.reviews = &f.reviews->Get({s.flow});
-    e.reviews->Inc();
+    if (e.reviews == nullptr) {
+      Cold([&] {
+        e.reviews = &f.reviews->Get({L().flow});
+        e.reviews_cell = e.reviews->ThreadCell();
+      });
+    }
+    e.reviews_cell.Inc();
   }
   if (d.outcome == Outcome::kPass &&
       (security_reason || security_flag || (d.band != DecisionBand::kPass && d.band != DecisionBand::kNone))) {
-    f.spoof_proxy->Get({s.flow, OrNone(req.context.GetString("country"))}).Inc();
+    Cold([&] { f.spoof_proxy->Get({L().flow, OrNone(req.context.GetString("country"))}).Inc(); });
   }
-  const double now_s = static_cast<double>(ev.time_ms) / 1000.0;
-  if (e.model_seen == nullptr) e.model_seen = &f.version_first_seen->Get({"model", s.model});
-  if (e.policy_seen == nullptr) e.policy_seen = &f.version_first_seen->Get({"policy", s.policy});
+  if (e.model_seen == nullptr) {
+    Cold([&] {
+      e.model_seen = &f.version_first_seen->Get({"model", L().model});
+      e.policy_seen = &f.version_first_seen->Get({"policy", L().policy});
+    });
+  }
   for (Gauge* g : {e.model_seen, e.policy_seen}) {
-    if (g->Value() == 0.0) g->Set(now_s);
+    if (g->Value() == 0.0) g->Set(static_cast<double>(ev.time_ms) / 1000.0);
   }
 }
 
@@ -290,54 +414,46 @@ void Apply(const DecisionFamilies& f, DecisionRecorder::Entry& e, const Slice& s
 
 void DecisionRecorder::Record(const DecisionEvent& ev, EventWriter* events) {
   const Slice s = SliceOf(ev);
-  const bool want_event = events != nullptr && events->enabled();
-  std::shared_ptr<const DecisionEngine> engine;  // held only when needed past the cache
-  Cache* c = cache_.exchange(nullptr, std::memory_order_acquire);
-  if (c == nullptr) {
-    // Another caller has the cache: resolve this decision's series directly.
-    engine = engine_fn_ ? engine_fn_() : nullptr;
-    Entry local;
-    Apply(f_, local, s, ev, engine ? &engine->catalogue() : nullptr);
-  } else {
-    if (engine_fn_ && c->until_refresh-- == 0) {
-      c->until_refresh = kCatalogueRefresh - 1;
-      auto now = engine_fn_();
-      if (now != c->engine) {
-        c->engine = std::move(now);
-        for (auto& slot : c->slots) {
-          if (slot) slot->reasons.clear();  // categories and names may have changed
-        }
+  Cache& c = ThreadCache();
+  if (engine_fn_ && c.until_refresh-- == 0) {
+    c.until_refresh = kCatalogueRefresh - 1;
+    auto now = engine_fn_();
+    if (now != c.engine) {
+      c.engine = std::move(now);
+      for (auto& slot : c.slots) {
+        if (slot) slot->reasons.clear();  // categories and names may have changed
       }
     }
-    const std::uint64_t hash = SliceHash(s);
-    std::unique_ptr<Entry>& slot = c->slots[hash & (kSlots - 1)];
-    if (!slot || slot->hash != hash || !SliceKeyEquals(slot->key, s)) {
-      if (slot) {
-        *slot = Entry{};
-      } else {
-        slot = std::make_unique<Entry>();
-      }
-      slot->hash = hash;
-      SliceKey(s, slot->key);
-      for (const auto& fl : c->flows) {
-        if (fl->flow == s.flow && fl->model == s.model) {
-          slot->fs = fl.get();
-          break;
-        }
-      }
-      if (slot->fs == nullptr && c->flows.size() < kMaxNamed) {
-        c->flows.push_back(std::make_unique<FlowSeries>());
-        c->flows.back()->flow = s.flow;
-        c->flows.back()->model = s.model;
-        slot->fs = c->flows.back().get();
-      }
-      misses_.fetch_add(1, std::memory_order_relaxed);
-    }
-    Apply(f_, *slot, s, ev, c->engine ? &c->engine->catalogue() : nullptr);
-    if (want_event) engine = c->engine;
-    cache_.store(c, std::memory_order_release);
   }
-  if (want_event) events->Push(BuildMonitoringEvent(ev, engine ? &engine->catalogue() : nullptr));
+  const std::string_view values[10] = {s.flow, s.platform, s.device, s.browser, s.sdk,
+                                       s.app,  s.model,    s.policy, s.outcome, s.band};
+  const std::uint64_t hash = SliceHash(values);
+  std::unique_ptr<Entry>& slot = c.slots[hash & (kSlots - 1)];
+  if (!slot || slot->hash != hash || !slot->key.Equals(values)) {
+    if (slot) {
+      *slot = Entry{};
+    } else {
+      slot = std::make_unique<Entry>();
+    }
+    slot->hash = hash;
+    slot->key.Set(values);
+    for (const auto& fl : c.flows) {
+      if (fl->flow == s.flow && fl->model == s.model) {
+        slot->fs = fl.get();
+        break;
+      }
+    }
+    if (slot->fs == nullptr && c.flows.size() < kMaxNamed) {
+      c.flows.push_back(std::make_unique<FlowSeries>());
+      c.flows.back()->flow = s.flow;
+      c.flows.back()->model = s.model;
+      slot->fs = c.flows.back().get();
+    }
+    misses_.fetch_add(1, std::memory_order_relaxed);
+  }
+  const ReasonCatalogue* catalogue = c.engine ? &c.engine->catalogue() : nullptr;
+  Apply(f_, *slot, s, ev, catalogue);
+  if (events != nullptr && events->enabled()) events->Push(BuildMonitoringEvent(ev, catalogue));
 }
 
 }  // namespace vigil

@@ -9,10 +9,12 @@
 // signal and reason series hang off the slice entry, found by a short linear scan. The cache is
 // bounded whatever clients send: a slice that collides with another replaces it.
 //
-// Threading: Record may be called from any thread. One caller at a time uses the cache (taken
-// with an atomic exchange, no lock, never waiting); a concurrent caller resolves its series
-// without the cache. The reason catalogue (categories, names of configured codes) is the engine's,
-// re-read every 256 decisions, so after a reload the old categories serve at most 256 decisions.
+// Threading: Record may be called from any thread. Each thread has its own cache (thread-local,
+// no lock, no atomic read-modify-write), whose handles point at the series' cells in that thread
+// (metrics/cells.h), so an update is a plain load and store. A thread keeps the caches of its last
+// 4 recorders. The reason catalogue (categories, names of configured codes) is the engine's,
+// re-read every 256 decisions by each cache, so after a reload the old categories serve at most
+// 256 decisions a thread.
 #pragma once
 
 #include <atomic>
@@ -66,12 +68,11 @@ class DecisionRecorder {
   struct Cache;
 
  private:
-  void Fill(Entry& e, const DecisionEvent& ev) const;
+  Cache& ThreadCache() const;
 
   const DecisionFamilies& f_;
   EngineFn engine_fn_;
-  std::atomic<Cache*> cache_;  // null while a caller has it
-  std::unique_ptr<Cache> owned_;
+  const std::uint64_t id_;  // unique in the process: names this recorder's thread caches
   std::atomic<std::uint64_t> misses_{0};
 };
 

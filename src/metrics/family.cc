@@ -192,7 +192,7 @@ template <typename T>
 Family<T>::Family(std::string name, std::string help, std::vector<LabelSpec> labels,
                   std::vector<double> buckets)
     : FamilyBase(std::move(name), std::move(help), std::move(labels)), buckets_(std::move(buckets)) {
-  for (double b : buckets_) {
+  for (double b : buckets_.bounds()) {
     le_.emplace_back("le=\"");
     FormatSampleValue(b, le_.back());
     le_.back().append("\"} ");

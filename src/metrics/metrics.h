@@ -20,6 +20,7 @@
 #pragma once
 
 #include <atomic>
+#include <bit>
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -40,6 +41,63 @@ namespace vigil {
 
 inline constexpr std::string_view kOtherLabelValue = "other";
 
+namespace metrics_detail {
+// A histogram family's bucket bounds (sorted, finite) and how to find a value's "le" bucket (the
+// first i with v <= bounds[i]; bounds.size() for larger values and NaN) in a step or two: when
+// every bound is positive, a table indexed by a positive value's exponent and first 4 mantissa
+// bits (its top 16 bits, which order positive doubles) gives the first bucket that can hold it,
+// and a scan finishes over the bounds within that 1/16 of an octave (one or two for the shipped
+// buckets). Otherwise, or for values outside the table, the scan starts at 0 or ends at once.
+class BucketFinder {
+ public:
+  explicit BucketFinder(std::vector<double> bounds);
+  BucketFinder(const BucketFinder&) = delete;  // table_ points into table_store_
+  BucketFinder& operator=(const BucketFinder&) = delete;
+  const std::vector<double>& bounds() const { return bounds_; }
+
+  std::size_t Find(double v) const {
+    const double* bounds = bounds_.data();
+    const std::size_t n = bounds_.size();
+    std::size_t b = 0;
+    if (v > 0.0) {  // never true with an empty table: lo_ is then above every key
+      const std::uint64_t key = std::bit_cast<std::uint64_t>(v) >> kShift;
+      const std::uint64_t k = key - lo_;
+      if (key >= lo_) b = k < table_n_ ? table_[k] : n;
+    }
+    while (b < n && !(v <= bounds[b])) ++b;
+    return b;
+  }
+
+ private:
+  static constexpr int kShift = 48;  // sign, exponent and 4 mantissa bits
+  std::vector<double> bounds_;
+  std::uint64_t lo_ = ~std::uint64_t{0};  // the key of bounds_[0] (all ones: no table)
+  std::uint64_t table_n_ = 0;
+  const std::uint8_t* table_ = nullptr;   // table_store_
+  std::vector<std::uint8_t> table_store_;  // per key from lo_: bounds below the key's smallest value
+};
+}  // namespace metrics_detail
+
+// A counter's cell in the calling thread (Counter::ThreadCell), for a caller that updates the same
+// series many times from one thread: the thread's cell is found once instead of at every update.
+// Valid only on the thread that resolved it (metrics_detail::ThreadCellBlock()->serial names it)
+// and while the series lives.
+class CounterCell {
+ public:
+  void Inc() const {
+    if (!shared_) {
+      metrics_detail::AddToCell(*cell_, 1.0);
+    } else {
+      cell_->fetch_add(1.0, std::memory_order_relaxed);
+    }
+  }
+
+ private:
+  friend class Counter;
+  std::atomic<double>* cell_ = nullptr;
+  bool shared_ = false;  // the series' shared fallback (no cells were left)
+};
+
 // A monotonically increasing value. Inc with a negative amount is ignored. Each thread adds to
 // its own cell (metrics/cells.h): no lock prefix, no shared cache line; Value() adds them up.
 class Counter {
@@ -57,6 +115,8 @@ class Counter {
     }
   }
   double Value() const;
+  // This series' cell in the calling thread (see CounterCell).
+  CounterCell ThreadCell();
 
  private:
   std::uint32_t cell_;
@@ -75,16 +135,42 @@ class Gauge {
   std::atomic<double> value_{0.0};
 };
 
+class Histogram;
+
+// A histogram's cells in the calling thread (Histogram::ThreadCells); like CounterCell.
+class HistogramCells {
+ public:
+  void Observe(double v) const {
+    const std::size_t b = buckets_->Find(v);
+    if (!shared_) {
+      metrics_detail::AddToCell(cells_[b], 1.0);
+      metrics_detail::AddToCell(cells_[n_ + 1], v);
+    } else {
+      cells_[b].fetch_add(1.0, std::memory_order_relaxed);
+      cells_[n_ + 1].fetch_add(v, std::memory_order_relaxed);
+    }
+  }
+
+ private:
+  friend class Histogram;
+  const metrics_detail::BucketFinder* buckets_ = nullptr;
+  std::size_t n_ = 0;
+  std::atomic<double>* cells_ = nullptr;  // n_ + 1 bucket counts, then the sum
+  bool shared_ = false;
+};
+
 // Observations counted into buckets with upper bounds `bounds` (sorted, finite; +Inf is implied).
 // An observation v goes into the first bucket with v <= bound (Prometheus "le" semantics).
 // Per-thread cells like Counter: bucket counts, then the sum.
 class Histogram {
  public:
-  explicit Histogram(const std::vector<double>& bounds);
+  explicit Histogram(const metrics_detail::BucketFinder& buckets);
   ~Histogram();
   Histogram(const Histogram&) = delete;
   Histogram& operator=(const Histogram&) = delete;
   void Observe(double v);
+  // This series' cells in the calling thread (see HistogramCells).
+  HistogramCells ThreadCells();
 
   struct Snapshot {
     std::vector<double> bounds;               // finite upper bounds
@@ -100,7 +186,8 @@ class Histogram {
   static constexpr std::size_t kMaxBuckets = 64;
 
  private:
-  const std::vector<double>& bounds_;  // owned by the family
+  const metrics_detail::BucketFinder& buckets_;  // owned by the family
+  const std::vector<double>& bounds_;
   std::uint32_t cells_;                // bounds.size() + 1 bucket counts, then the sum
   std::unique_ptr<std::atomic<double>[]> fallback_;  // when no cells were left
 };
@@ -223,13 +310,13 @@ class Family final : public FamilyBase {
   T& Get(std::initializer_list<std::string_view> values) {
     return Get(std::span<const std::string_view>(values.begin(), values.size()));
   }
-  const std::vector<double>& buckets() const { return buckets_; }
+  const std::vector<double>& buckets() const { return buckets_.bounds(); }
 
  private:
   void* NewSeries() override;
   void RenderSeries(const void* series, std::string_view labels, std::string& out) const override;
 
-  std::vector<double> buckets_;
+  metrics_detail::BucketFinder buckets_;
   std::vector<std::string> le_;  // ",le=\"<bound>\"} " per bucket, +Inf last
   std::vector<std::unique_ptr<T>> series_;  // guarded by FamilyBase's lock; addresses stable
 };

@@ -22,10 +22,44 @@ double Counter::Value() const {
   return v;
 }
 
+CounterCell Counter::ThreadCell() {
+  CounterCell c;
+  c.shared_ = cell_ == metrics_detail::kNoCells;
+  c.cell_ = c.shared_ ? &fallback_ : &metrics_detail::Cell(cell_);
+  return c;
+}
+
 // ---- Histogram ----
 
-Histogram::Histogram(const std::vector<double>& bounds)
-    : bounds_(bounds), cells_(metrics_detail::AllocateCells(static_cast<std::uint32_t>(bounds.size() + 2))) {
+namespace metrics_detail {
+
+BucketFinder::BucketFinder(std::vector<double> bounds) : bounds_(std::move(bounds)) {
+  constexpr std::size_t kMaxTable = 4096;
+  if (bounds_.empty() || !(bounds_.front() > 0.0) || !std::isfinite(bounds_.back()) ||
+      !std::is_sorted(bounds_.begin(), bounds_.end()) || bounds_.size() > 255) {
+    return;  // scan from the first bucket
+  }
+  const std::uint64_t lo = std::bit_cast<std::uint64_t>(bounds_.front()) >> kShift;
+  const std::uint64_t hi = std::bit_cast<std::uint64_t>(bounds_.back()) >> kShift;
+  if (hi - lo + 1 > kMaxTable) return;
+  table_store_.resize(hi - lo + 1);
+  std::size_t below = 0;
+  for (std::uint64_t k = 0; k < table_store_.size(); ++k) {
+    const double smallest = std::bit_cast<double>((lo + k) << kShift);
+    while (below < bounds_.size() && bounds_[below] < smallest) ++below;
+    table_store_[k] = static_cast<std::uint8_t>(below);
+  }
+  lo_ = lo;
+  table_n_ = table_store_.size();
+  table_ = table_store_.data();
+}
+
+}  // namespace metrics_detail
+
+Histogram::Histogram(const metrics_detail::BucketFinder& buckets)
+    : buckets_(buckets),
+      bounds_(buckets.bounds()),
+      cells_(metrics_detail::AllocateCells(static_cast<std::uint32_t>(bounds_.size() + 2))) {
   if (cells_ == metrics_detail::kNoCells) {
     fallback_.reset(new std::atomic<double>[bounds_.size() + 2]);
     for (std::size_t i = 0; i < bounds_.size() + 2; ++i) fallback_[i].store(0.0, std::memory_order_relaxed);
@@ -37,9 +71,7 @@ Histogram::~Histogram() { metrics_detail::FreeCells(cells_, static_cast<std::uin
 void Histogram::Observe(double v) {
   // First bound >= v: the "le" bucket. NaN lands in +Inf.
   const std::size_t n = bounds_.size();
-  std::size_t b = 0;
-  const double* bounds = bounds_.data();
-  while (b < n && !(v <= bounds[b])) ++b;
+  const std::size_t b = buckets_.Find(v);
   if (cells_ != metrics_detail::kNoCells) {
     // A range never straddles chunks: the bucket and the sum share one chunk lookup.
     std::atomic<double>& first = metrics_detail::Cell(cells_);
@@ -49,6 +81,15 @@ void Histogram::Observe(double v) {
     fallback_[b].fetch_add(1.0, std::memory_order_relaxed);
     fallback_[n + 1].fetch_add(v, std::memory_order_relaxed);
   }
+}
+
+HistogramCells Histogram::ThreadCells() {
+  HistogramCells h;
+  h.buckets_ = &buckets_;
+  h.n_ = bounds_.size();
+  h.shared_ = cells_ == metrics_detail::kNoCells;
+  h.cells_ = h.shared_ ? fallback_.get() : &metrics_detail::Cell(cells_);
+  return h;
 }
 
 std::uint64_t Histogram::CollectInto(std::uint64_t* cumulative, double& sum) const {

@@ -211,8 +211,70 @@ TEST_F(ModuleFixture, SliceCacheKeepsLookAlikeSlicesApart) {
   EXPECT_EQ(e.Sum("vigil_signal_score_count", {{"signal", "fusion"}}), 16);
 }
 
-// Decisions from many threads at once (the cache is taken by one caller at a time; the others
-// resolve their series directly): nothing is lost.
+// The slice cache compares values word by word: values of every length that differ in any one
+// byte keep their own series.
+TEST_F(ModuleFixture, SliceCacheComparesEveryByte) {
+  Make("labels:\n  sdk_version: {top_k: 1000}\n");
+  std::vector<std::string> values;
+  for (std::size_t len : {1, 2, 3, 4, 5, 7, 8, 9, 15, 16, 17, 24, 25, 31, 32, 33, 40}) {
+    const std::string base(len, 'v');
+    values.push_back(base);
+    for (std::size_t p = 0; p < len; ++p) {
+      std::string v = base;
+      v[p] = 'w';
+      values.push_back(v);
+    }
+  }
+  for (int round = 0; round < 2; ++round) {
+    for (std::size_t i = 0; i < values.size(); ++i) Decide("r" + std::to_string(i), values[i], Outcome::kRetry, "retry");
+  }
+  auto e = Scrape();
+  ASSERT_EQ(e.error, "");
+  for (const auto& v : values) ASSERT_EQ(e.Sum("vigil_decisions_total", {{"sdk_version", v}}), 2) << v;
+  EXPECT_EQ(e.Sum("vigil_decisions_total"), 2.0 * static_cast<double>(values.size()));
+}
+
+// Each thread keeps its own caches (of its last 4 recorders): decisions from threads that come
+// and go, into more recorders than a thread keeps, are all counted.
+TEST_F(ModuleFixture, ThreadCachesComeAndGo) {
+  Make("");
+  MetricsRegistry other_registries[5];
+  std::vector<std::unique_ptr<MetricsModule>> others;
+  for (auto& r : other_registries) {
+    ModuleContext ctx;
+    ctx.config_dir = (dir_ / "config").string();
+    ctx.data_dir = (dir_ / "data").string();
+    ctx.metrics = &r;
+    auto m = MetricsModule::Create(ctx);
+    ASSERT_TRUE(m.ok()) << m.error().ToString();
+    others.push_back(std::move(*m));
+  }
+  DecisionRequest req;
+  req.flow_type = "onboarding";
+  Decision d;
+  d.outcome = Outcome::kPass;
+  d.outcome_name = "pass";
+  d.band_name = "pass";
+  std::vector<StageTiming> timings = {{"quality", 1.0}};
+  for (int round = 0; round < 3; ++round) {
+    std::thread([&] {
+      for (int i = 0; i < 10; ++i) {
+        Decide("x", "sdk", Outcome::kRetry, "retry");
+        for (auto& m : others) m->OnDecided(DecisionEvent{req, d, "e", "k", timings, 1.0, 0});
+      }
+    }).join();
+  }
+  Decide("x", "sdk", Outcome::kRetry, "retry");
+  EXPECT_EQ(Scrape().Sum("vigil_decisions_total"), 31);
+  for (auto& r : other_registries) {
+    auto e = ParseExposition(r.Expose());
+    EXPECT_EQ(e.Sum("vigil_decisions_total"), 30);
+    EXPECT_EQ(e.Sum("vigil_stage_latency_seconds_count", {{"stage", "quality"}}), 30);
+  }
+  others.clear();
+}
+
+// Decisions from many threads at once (each thread with its own cache): nothing is lost.
 TEST_F(ModuleFixture, ConcurrentDecisionsLoseNothing) {
   Make("");
   constexpr int kThreads = 4;

@@ -5,6 +5,7 @@
 
 #include <cmath>
 #include <limits>
+#include <random>
 #include <set>
 #include <thread>
 
@@ -191,6 +192,38 @@ TEST(HistogramTest, BucketHelpers) {
   EXPECT_EQ(ExponentialBuckets(1, 10, 3), (std::vector<double>{1, 10, 100}));
   EXPECT_EQ(ScoreBuckets().size(), 20u);
   EXPECT_DOUBLE_EQ(ScoreBuckets().back(), 1.0);
+}
+
+// The table lookup finds the same "le" bucket as a scan from the first bound, for every kind of
+// bounds (positive, with negatives, duplicates, wide ranges) and every kind of value.
+TEST(HistogramTest, BucketFinderAgreesWithAScan) {
+  const std::vector<std::vector<double>> sets = {
+      LatencyBuckets(), ScoreBuckets(), ExponentialBuckets(1e-9, 10, 19), LinearBuckets(-1, 0.25, 9),
+      {0.1, 0.1, 0.2}, {5}, {1e-300, 1e300}, {0.05, 0.0500001, 0.06}, ExponentialBuckets(0.001, 1.01, 64)};
+  std::mt19937_64 rng(7);
+  std::uniform_real_distribution<double> unit(0, 1);
+  for (const auto& bounds : sets) {
+    metrics_detail::BucketFinder finder(bounds);
+    auto scan = [&](double v) {
+      std::size_t b = 0;
+      while (b < bounds.size() && !(v <= bounds[b])) ++b;
+      return b;
+    };
+    std::vector<double> values = {0.0, -0.0, -1.0, 1e-320, std::numeric_limits<double>::quiet_NaN(),
+                                  std::numeric_limits<double>::infinity(), -std::numeric_limits<double>::infinity(),
+                                  std::numeric_limits<double>::max(), std::numeric_limits<double>::denorm_min()};
+    for (double b : bounds) {
+      for (double v : {b, std::nextafter(b, -INFINITY), std::nextafter(b, INFINITY), b * 0.999, b * 1.001}) {
+        values.push_back(v);
+      }
+    }
+    for (int i = 0; i < 2000; ++i) {
+      values.push_back(bounds.front() - 1 + unit(rng) * (bounds.back() - bounds.front() + 2));
+      values.push_back(bounds.back() * unit(rng));
+      values.push_back(std::exp2(unit(rng) * 80 - 40));
+    }
+    for (double v : values) ASSERT_EQ(finder.Find(v), scan(v)) << "value " << v << " bounds " << bounds.size();
+  }
 }
 
 TEST(Concurrency, ParallelUpdatesAndNewSeriesLoseNothing) {
