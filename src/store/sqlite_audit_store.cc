@@ -356,10 +356,13 @@ class SqliteAuditStore final : public AuditStore {
   void RestartWalIfLong() {
     if (wal_frames_ < restart_frames_) return;
     restart_wanted_.store(true, std::memory_order_relaxed);
-    // Wait for the checkpointer to come close, unless it cannot keep up at all.
-    if (wal_frames_ - backfilled_.load(std::memory_order_relaxed) > kRestartBacklog && wal_frames_ < 4 * restart_frames_) return;
+    // Wait for the checkpointer to come close, unless it cannot keep up at all: then wait for it
+    // (a FULL checkpoint waits on the busy handler for a running checkpoint or old readers).
+    const bool overdue = wal_frames_ >= 4 * restart_frames_;
+    if (!overdue && wal_frames_ - backfilled_.load(std::memory_order_relaxed) > kRestartBacklog) return;
     int log = 0, copied = 0;
-    if (sqlite3_wal_checkpoint_v2(db_, nullptr, SQLITE_CHECKPOINT_PASSIVE, &log, &copied) == SQLITE_OK && log == copied) {
+    const int mode = overdue ? SQLITE_CHECKPOINT_FULL : SQLITE_CHECKPOINT_PASSIVE;
+    if (sqlite3_wal_checkpoint_v2(db_, nullptr, mode, &log, &copied) == SQLITE_OK && log == copied) {
       wal_frames_ = 0;
       frames_at_signal_ = 0;
       backfilled_.store(0, std::memory_order_relaxed);
