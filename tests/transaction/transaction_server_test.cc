@@ -93,21 +93,35 @@ TEST_F(TransactionServerTest, VelocityBurstYieldsVelocityAnomaly) {
 }
 
 TEST_F(TransactionServerTest, HostedModelScoresAndStatsShowIt) {
-  json ctx = {{"account_id", "acct_model"}, {"amount", 12.0}, {"account_age_days", 1200}};
-  json body = {{"request_id", "hm_1"}, {"flow_type", "transaction_approval"}, {"timestamp_ms", kT0},
-               {"context", ctx}, {"signals", {{"fraud_model", 0.99}}}};
-  json d = Decide(body.dump());
-  ASSERT_TRUE(d.contains("scores")) << d.dump();
   HttpClient c("127.0.0.1", server_->port());
-  auto s = c.Get("/v1/transactions/stats", {{"Authorization", "Bearer " + server_->admin_key()}});
-  ASSERT_TRUE(s.ok());
-  ASSERT_EQ(s->status, 200) << s->body;
-  json stats = json::parse(s->body);
-  EXPECT_EQ(stats["fraud_model"]["model_version"], "fraud-xgb-demo-1");
-  EXPECT_EQ(stats["fraud_model"]["evaluator"], "native");
-  EXPECT_GE(stats["fraud_model"]["scored"].get<int>(), 0);  // requests without a client score
-  EXPECT_GE(stats["fraud_model"]["client_kept"].get<int>(), 1);  // config: client_signal: client
-  EXPECT_GE(stats["velocity"]["events"].get<int>(), 1);
+  auto stats = [&] {
+    auto s = c.Get("/v1/transactions/stats", {{"Authorization", "Bearer " + server_->admin_key()}});
+    EXPECT_TRUE(s.ok());
+    EXPECT_EQ(s->status, 200) << s->body;
+    return json::parse(s->body);
+  };
+  // The server is shared by this suite's tests: count what these two requests add.
+  const json before = stats();
+  json ctx = {{"account_id", "acct_model"}, {"amount", 12.0}, {"account_age_days", 1200}};
+  // With a client score (config: client_signal: client, so the client's is kept) ...
+  json with_client = {{"request_id", "hm_1"}, {"flow_type", "transaction_approval"}, {"timestamp_ms", kT0},
+                      {"context", ctx}, {"signals", {{"fraud_model", 0.99}}}};
+  json d = Decide(with_client.dump());
+  ASSERT_TRUE(d.contains("scores")) << d.dump();
+  EXPECT_DOUBLE_EQ(d["explanation"]["signals"][0]["raw"].get<double>(), 0.99) << d.dump();
+  // ... and without one: the hosted model scores it.
+  json without = {{"request_id", "hm_2"}, {"flow_type", "transaction_approval"}, {"timestamp_ms", kT0 + 1000},
+                  {"context", ctx}, {"signals", json::object()}};
+  json h = Decide(without.dump());
+  ASSERT_TRUE(h.contains("scores")) << h.dump();
+  EXPECT_EQ(h["explanation"]["signals"][0]["name"], "fraud_model") << h.dump();
+  EXPECT_TRUE(h["explanation"]["signals"][0]["present"].get<bool>()) << h.dump();
+  const json after = stats();
+  EXPECT_EQ(after["fraud_model"]["model_version"], "fraud-xgb-demo-1");
+  EXPECT_EQ(after["fraud_model"]["evaluator"], "native");
+  EXPECT_EQ(after["fraud_model"]["scored"].get<int>() - before["fraud_model"]["scored"].get<int>(), 1);
+  EXPECT_EQ(after["fraud_model"]["client_kept"].get<int>() - before["fraud_model"]["client_kept"].get<int>(), 1);
+  EXPECT_EQ(after["velocity"]["events"].get<int>() - before["velocity"]["events"].get<int>(), 2);
   auto unauth = c.Get("/v1/transactions/stats");
   ASSERT_TRUE(unauth.ok());
   EXPECT_EQ(unauth->status, 401);
