@@ -31,10 +31,13 @@ struct Traffic {
       r.context.SetString("platform", platforms[(i / 3) % 3]);
       r.context.SetString("device_class", i % 5 ? "mid" : "low");
       r.context.SetString("browser_family", i % 2 ? "chrome" : "safari");
+      r.context.SetString("sdk_version", "sdk-" + std::to_string(i % 5));
+      r.context.SetString("country", "C" + std::to_string(i % 11));
       r.quality.SetNumber("blur_score", u(rng));
       r.quality.SetNumber("brightness_score", u(rng));
       Decision d;
       d.outcome = static_cast<Outcome>(i % 4);
+      d.kind = i % 3 == 2 ? FlowKind::kTransaction : FlowKind::kLiveness;
       d.fusion.has_score = true;
       d.fusion.score = u(rng);
       d.fusion.disagreement = u(rng) * 0.5;
@@ -86,6 +89,9 @@ void BM_AlertObserve(benchmark::State& state) {
     o.disagreement = t.decisions[k].fusion.disagreement;
     o.evidence_id = evidence;
     o.reasons = &t.decisions[k].reasons;
+    o.kind = t.decisions[k].kind;
+    o.context = &t.requests[k].context;
+    o.signals = &t.decisions[k].fusion.signals;
     e.Observe(o);
     ++i;
   }

@@ -42,11 +42,14 @@ void AlertModule::OnDecided(const DecisionEvent& event) {
   o.time_ms = event.time_ms;
   o.flow_type = event.request.flow_type;
   o.platform = event.request.context.GetString("platform");
+  o.kind = event.decision.kind;
   o.outcome = event.decision.outcome;
   o.latency_ms = event.latency_ms;
   o.disagreement = event.decision.fusion.disagreement;
   o.evidence_id = event.evidence_id;
   o.reasons = &event.decision.reasons;
+  o.context = &event.request.context;
+  o.signals = &event.decision.fusion.signals;
   engine_->Observe(o);
 }
 

@@ -1,5 +1,6 @@
 // AlertEngine: evaluates the rules of config/alerts.yaml on event time (SPEC.md 2.13). Each
-// decision is observed once (Observe); per slice ("all", "flow_type=<f>", "platform=<p>") it
+// decision is observed once (Observe); per slice ("all", "flow_type=<f>", "platform=<p>" and the
+// value combinations of the rules' slice_by fields, such as "country=BR") it
 // keeps tumbling windows (counts by outcome, a latency histogram, disagreement, evidence ids),
 // an hourly ring of 7 days for baselines, and the recent decisions whose reason codes match a
 // pattern rule. When event time passes a window's end the rules are evaluated for every slice:
@@ -28,11 +29,17 @@ namespace vigil::alerts {
 struct Observation {
   std::int64_t time_ms = 0;
   std::string_view flow_type, platform;
+  FlowKind kind = FlowKind::kLiveness;  // the slice field "kind": liveness or transaction
   Outcome outcome = Outcome::kPass;
   double latency_ms = 0.0;
   double disagreement = 0.0;           // FusionResult::disagreement
   std::string_view evidence_id;
   const std::vector<DecisionReason>* reasons = nullptr;
+  // Slice fields other than flow_type and platform (browser_family, sdk_version, country, ...)
+  // are read from the request's context; null: they are "unknown".
+  const AttributeMap* context = nullptr;
+  // The decision's calibrated signals (FusionResult::signals), for drift rules; null: none.
+  const std::vector<SignalScore>* signals = nullptr;
 };
 
 enum class AlertState : std::uint8_t { kInactive, kPending, kFiring, kResolved };
@@ -45,6 +52,7 @@ struct Alert {
   double value = 0.0;        // the measure that was compared (NaN: not enough data)
   double baseline = 0.0;     // the trailing 7-day value of the same measure (NaN: none yet)
   double threshold = 0.0;    // what it was compared with
+  double p_value = 0.0;      // the exact test's or KS p-value when the rule has one (NaN: none)
   std::int64_t pending_since_ms = 0, fired_at_ms = 0, resolved_at_ms = 0, updated_ms = 0;
   std::vector<std::string> evidence_ids;
   std::vector<std::string> routes;

@@ -56,6 +56,7 @@ std::string_view RuleTypeName(RuleType t) {
     case RuleType::kPattern: return "pattern";
     case RuleType::kComposite: return "composite";
     case RuleType::kCusum: return "cusum";
+    case RuleType::kDrift: return "drift";
   }
   return "?";
 }
@@ -98,17 +99,18 @@ void ReadRule(YamlReader& r, const YAML::Node& e, const std::string& p, AlertRul
   r.OnlyKeys(e, p, {"name", "type", "severity", "metric", "above", "below", "increase", "for", "over", "cooldown",
                     "min_decisions", "count", "per_second_above", "regex", "min_count", "all_of", "any_of", "k", "h",
                     "baseline_windows", "resolve_after", "slices", "action", "routes", "min_z", "direction",
-                    "baseline_min_hours"});
+                    "baseline_min_hours", "max_p", "min_expected", "fallback_baseline", "signal", "min_statistic", "slice_by"});
   rule.name = r.String(e, "name", p, true).value_or("");
   std::string type = r.String(e, "type", p, true).value_or("");
   static const std::pair<const char*, RuleType> kTypes[] = {
       {"threshold", RuleType::kThreshold}, {"baseline", RuleType::kBaseline}, {"rate", RuleType::kRate},
-      {"pattern", RuleType::kPattern},     {"composite", RuleType::kComposite}, {"cusum", RuleType::kCusum}};
+      {"pattern", RuleType::kPattern},     {"composite", RuleType::kComposite}, {"cusum", RuleType::kCusum},
+      {"drift", RuleType::kDrift}};
   bool known = false;
   for (auto& [n, t] : kTypes) {
     if (type == n) rule.type = t, known = true;
   }
-  if (!known && !type.empty()) r.Fail(e["type"], JoinPath(p, "type"), "expected threshold, baseline, rate, pattern, composite or cusum");
+  if (!known && !type.empty()) r.Fail(e["type"], JoinPath(p, "type"), "expected threshold, baseline, rate, pattern, composite, cusum or drift");
   if (auto s = r.String(e, "severity", p, false)) {
     if (*s != "info" && *s != "warning" && *s != "critical") r.Fail(e["severity"], JoinPath(p, "severity"), "expected info, warning or critical");
     rule.severity = *s;
@@ -133,9 +135,43 @@ void ReadRule(YamlReader& r, const YAML::Node& e, const std::string& p, AlertRul
   }
   if (auto v = r.Number(e, "baseline_min_hours", p, false)) {
     rule.baseline_min_hours = static_cast<int>(*v);
-    if (rule.type != RuleType::kBaseline || *v < 0 || *v > 24 * 7 || *v != std::floor(*v)) {
+    const bool typed = rule.type == RuleType::kBaseline || rule.type == RuleType::kPattern || rule.type == RuleType::kDrift;
+    if (!typed || *v < 0 || *v > 24 * 7 || *v != std::floor(*v)) {
       r.Fail(e["baseline_min_hours"], JoinPath(p, "baseline_min_hours"),
-             "baseline_min_hours (a whole number of hours, 0 to 168) is for baseline rules");
+             "baseline_min_hours (a whole number of hours, 0 to 168) is for baseline, pattern and drift rules");
+    }
+  }
+  if (auto v = r.Number(e, "max_p", p, false)) {
+    rule.max_p = *v;
+    const bool typed = rule.type == RuleType::kBaseline || rule.type == RuleType::kPattern || rule.type == RuleType::kDrift;
+    if (!typed || !(*v > 0 && *v <= 1) || (rule.type == RuleType::kBaseline && rule.metric == Metric::kP95LatencyMs)) {
+      r.Fail(e["max_p"], JoinPath(p, "max_p"), "max_p (0 < max_p <= 1) is for baseline (not p95_latency_ms), pattern and drift rules");
+    }
+  }
+  if (auto v = r.String(e, "fallback_baseline", p, false)) {
+    rule.fallback_baseline = *v;
+    const bool typed = (rule.type == RuleType::kBaseline && rule.metric != Metric::kDecisions) || rule.type == RuleType::kPattern;
+    if (!typed || *v != "all") {
+      r.Fail(e["fallback_baseline"], JoinPath(p, "fallback_baseline"),
+             "fallback_baseline (all) is for pattern rules and baseline rules on a rate or latency");
+    }
+  }
+  if (rule.type == RuleType::kDrift) {
+    rule.signal = r.String(e, "signal", p, true).value_or("");
+    if (rule.max_p == 0) rule.max_p = 1e-6;
+    if (auto v = r.Number(e, "min_statistic", p, false)) {
+      rule.min_statistic = *v;
+      if (*v < 0 || *v > 1) r.Fail(e["min_statistic"], JoinPath(p, "min_statistic"), "expected a KS statistic in [0, 1]");
+    }
+    if (!e["min_decisions"].IsDefined()) rule.min_decisions = 30;
+  } else if (e["signal"].IsDefined() || e["min_statistic"].IsDefined()) {
+    r.Fail(e, p, "signal and min_statistic are for drift rules");
+  }
+  if (auto sb = r.StringList(e, "slice_by", p, false)) {
+    rule.slice_by = *sb;
+    std::set<std::string> seen(sb->begin(), sb->end());
+    if (sb->empty() || sb->size() > 3 || seen.size() != sb->size()) {
+      r.Fail(e["slice_by"], JoinPath(p, "slice_by"), "expected one to three distinct fields");
     }
   }
   if (auto d = Duration(r, e, "for", p)) rule.for_ms = *d;
@@ -171,6 +207,12 @@ void ReadRule(YamlReader& r, const YAML::Node& e, const std::string& p, AlertRul
     if (auto v = r.Number(e, "baseline_windows", p, false)) rule.baseline_windows = static_cast<int>(*v);
     if (auto v = r.Number(e, "resolve_after", p, false)) rule.resolve_after = static_cast<int>(*v);
     if (rule.k < 0 || rule.h <= 0 || rule.baseline_windows < 2) r.Fail(e, p, "cusum needs k >= 0, h > 0, baseline_windows >= 2");
+    if (auto v = r.Number(e, "min_expected", p, false)) {
+      rule.min_expected = *v;
+      if (*v < 0 || rule.metric == Metric::kDecisions || rule.metric == Metric::kP95LatencyMs) {
+        r.Fail(e["min_expected"], JoinPath(p, "min_expected"), "min_expected (>= 0) is for cusum rules on a rate");
+      }
+    }
     if (auto d = r.String(e, "direction", p, false)) {
       if (*d == "up") rule.direction = AlertRule::Direction::kUp;
       else if (*d == "down") rule.direction = AlertRule::Direction::kDown;
@@ -195,7 +237,8 @@ Result<AlertsConfig> LoadAlertsConfig(const std::string& path) {
   const YAML::Node& root = r.root();
   if (root.IsNull()) return cfg;
   if (!root.IsMap()) return Error::Parse("expected a mapping", path);
-  r.OnlyKeys(root, "", {"window", "disagreement_at", "evidence_samples", "baseline_days", "routes", "rules"});
+  r.OnlyKeys(root, "", {"window", "disagreement_at", "evidence_samples", "baseline_days", "max_slice_values", "routes",
+                        "rules"});
   if (auto d = Duration(r, root, "window", "")) {
     if (*d < 1000) r.Fail(root["window"], "window", "at least 1s");
     else cfg.window_ms = *d;
@@ -203,6 +246,10 @@ Result<AlertsConfig> LoadAlertsConfig(const std::string& path) {
   if (auto v = r.Number(root, "disagreement_at", "", false)) cfg.disagreement_at = *v;
   if (auto v = r.Number(root, "evidence_samples", "", false)) cfg.evidence_samples = static_cast<int>(*v);
   if (auto v = r.Number(root, "baseline_days", "", false)) cfg.baseline_hours = static_cast<int>(*v * 24);
+  if (auto v = r.Number(root, "max_slice_values", "", false)) {
+    if (*v < 1 || *v > 256) r.Fail(root["max_slice_values"], "max_slice_values", "expected 1 to 256");
+    else cfg.max_slice_values = static_cast<int>(*v);
+  }
   std::set<std::string> route_names, rule_names;
   if (const YAML::Node rs = root["routes"]; rs.IsDefined()) {
     for (std::size_t i = 0; i < rs.size(); ++i) {
@@ -244,6 +291,17 @@ Result<AlertsConfig> LoadAlertsConfig(const std::string& path) {
         if (!route_names.count(rt)) r.Fail(rs[i], JoinPath(p, "routes"), "unknown route: " + rt);
       }
       cfg.rules.push_back(std::move(rule));
+    }
+    // The engine keeps per-window counts for each pattern rule and a histogram per drift signal.
+    int patterns = 0;
+    std::set<std::string> signals;
+    for (const auto& rule : cfg.rules) {
+      patterns += rule.type == RuleType::kPattern;
+      if (rule.type == RuleType::kDrift) signals.insert(rule.signal);
+    }
+    if (patterns > kMaxPatternRules) r.Fail(rs, "rules", "at most " + std::to_string(kMaxPatternRules) + " pattern rules");
+    if (signals.size() > static_cast<std::size_t>(kMaxDriftSignals)) {
+      r.Fail(rs, "rules", "drift rules on at most " + std::to_string(kMaxDriftSignals) + " signals");
     }
   }
   if (!r.ok()) return r.first_error();

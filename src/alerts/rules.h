@@ -1,4 +1,4 @@
-// Alert rules (SPEC.md 2.13), read from config/alerts.yaml. Six kinds:
+// Alert rules (SPEC.md 2.13), read from config/alerts.yaml. Seven kinds:
 //   threshold  metric above/below a value over a lookback, held for a duration ("for")
 //   baseline   metric above (1 + increase) x its trailing 7-day value ("retry rate +25%"),
 //              optionally only when significant (min_z); for decisions, the baseline is the
@@ -8,6 +8,11 @@
 //              within a lookback ("INJECTION_DETECTED|VIRTUAL_CAMERA")
 //   composite  all_of / any_of other rules, firing in the same slice
 //   cusum      a two-sided CUSUM (Page 1954; k, h, baseline windows) on a metric per window
+//   drift      a signal's calibrated score distribution over a lookback against the trailing
+//              7 days (Kolmogorov-Smirnov p-value and statistic on fixed log-odds bins)
+// Slices: "all", "flow_type=<f>" and "platform=<p>" by default; a rule with slice_by is evaluated
+// for every value (combination) of those fields ("country=BR", "flow_type=login,country=BR"),
+// each field's values bounded (max_slice_values; the rest fold into "other").
 // Every rule has a severity, a for-duration, a cooldown, slices and the first action to take
 // (by default the one seed 000's table gives for its metric). Values, safe to copy.
 #pragma once
@@ -30,7 +35,7 @@ bool ParseMetric(std::string_view s, Metric* out);
 // Seed 000's "typical first action" for a metric.
 std::string_view DefaultFirstAction(Metric m);
 
-enum class RuleType : std::uint8_t { kThreshold, kBaseline, kRate, kPattern, kComposite, kCusum };
+enum class RuleType : std::uint8_t { kThreshold, kBaseline, kRate, kPattern, kComposite, kCusum, kDrift };
 std::string_view RuleTypeName(RuleType t);
 
 struct AlertRule {
@@ -49,6 +54,21 @@ struct AlertRule {
   // baseline: hours of history the baseline needs before the rule is evaluated (traffic has a
   // daily cycle: a volume compared with a few night hours is not a baseline). 0: any history.
   int baseline_min_hours = 0;
+  // baseline, pattern: the exact one-sided test. A baseline rule on a rate also needs
+  // P(X >= x | Binomial(n, p0)) <= max_p (x of the lookback's n decisions, p0 the baseline's rate,
+  // smoothed as (k + 0.5) / (m + 1) so a slice with no such decision yet is not a rate of 0); on
+  // decisions, P(X >= n | Poisson(e)) <= max_p. A pattern rule with max_p compares its matches
+  // the same way with the baseline's share of matching decisions (a burst against the slice's
+  // usual rate of such codes, not a fixed count); until the baseline holds min_decisions
+  // decisions (a fresh start), min_count alone decides. 0: no test. Not for p95_latency_ms.
+  // drift: the KS p-value must be at most max_p.
+  double max_p = 0.0;
+  // baseline (rates), pattern: when the slice's own baseline is too young (fewer than
+  // baseline_min_hours whole hours, at least 1, or fewer than min_decisions decisions), compare
+  // with this slice's baseline instead ("all": a new SDK version against the whole fleet).
+  std::string fallback_baseline;
+  std::string signal;                 // drift: the calibrated signal ("passive", "fraud_model")
+  double min_statistic = 0.05;        // drift: the KS statistic must also be at least this
   std::int64_t for_ms = 0;            // the condition must hold this long before firing
   std::int64_t over_ms = 0;           // lookback; 0 = one evaluation window
   std::int64_t cooldown_ms = 900000;  // after firing, no new firing of the same rule and slice
@@ -62,7 +82,19 @@ struct AlertRule {
   enum class Direction : std::uint8_t { kBoth, kUp, kDown } direction = Direction::kBoth;  // cusum: alarms that count
   int baseline_windows = 30;          // cusum: windows that learn mu0 and sigma0
   int resolve_after = 5;              // cusum: windows without an alarm before resolving
-  std::vector<std::string> slices;    // "all", "flow_type=login", "platform=web"; empty = every slice
+  // cusum on a rate: 0 = each window's rate is a sample. > 0 = windows are pooled until the count
+  // the trailing baseline's rate p0 expects reaches min_expected (a per-minute rate of 30
+  // decisions is no normal sample), and each pool's rate is a sample; mu0 and sigma0 are learnt
+  // from the first baseline_windows samples either way (so sigma0 includes the traffic's real
+  // overdispersion: retries of one person and bursts are not independent decisions).
+  double min_expected = 0.0;
+  // Slices the rule is evaluated on: without slice_by, the default ones ("all", "flow_type=...",
+  // "platform=..."), those listed in `slices` when given. With slice_by (fields: flow_type,
+  // platform or a context field such as browser_family, sdk_version, country), every value
+  // combination of those fields; `slices` then keeps the keys that contain every "field=value"
+  // of one of its entries ("flow_type=login" keeps "flow_type=login,country=BR").
+  std::vector<std::string> slices;
+  std::vector<std::string> slice_by;
   std::string action;                 // first action; "" = DefaultFirstAction(metric)
   std::vector<std::string> routes;    // route names; empty = every route
 };
@@ -77,11 +109,15 @@ struct RouteConfig {
   std::size_t queue_limit = 1000;     // notifications waiting; beyond it the oldest is dropped
 };
 
+inline constexpr int kMaxPatternRules = 8;  // pattern rules in one file
+inline constexpr int kMaxDriftSignals = 4;  // distinct signals of drift rules in one file
+
 struct AlertsConfig {
   std::int64_t window_ms = 60000;     // evaluation window (event time)
   double disagreement_at = 0.3;       // a decision "disagrees" when max - min calibrated >= this
   int evidence_samples = 5;           // evidence ids carried by an alert
   int baseline_hours = 168;           // trailing baseline: 7 days
+  int max_slice_values = 32;          // values kept per slice field; the rest are "other"
   std::vector<AlertRule> rules;
   std::vector<RouteConfig> routes;
 };

@@ -28,7 +28,7 @@ namespace vigil::drill {
 struct Fired {
   std::string rule, slice;
   std::int64_t at_ms = 0;
-  double value = 0, threshold = 0;
+  double value = 0, threshold = 0, baseline = 0, p_value = 0;
 };
 
 struct DrillRun {
@@ -66,7 +66,8 @@ class Drill {
     DrillRun out;
     alerts::AlertEngine alerts(alerts_cfg_, [&](const alerts::Notification& n) {
       if (n.alert.state == alerts::AlertState::kFiring) {
-        out.fired.push_back({n.alert.rule, n.alert.slice, n.alert.fired_at_ms, n.alert.value, n.alert.threshold});
+        out.fired.push_back({n.alert.rule, n.alert.slice, n.alert.fired_at_ms, n.alert.value, n.alert.threshold,
+                             n.alert.baseline, n.alert.p_value});
       }
     });
     drift::DriftMonitor monitor(drift_cfg_);
@@ -100,11 +101,14 @@ class Drill {
       ob.time_ms = e.time_ms;
       ob.flow_type = parsed->request.flow_type;
       ob.platform = parsed->request.context.GetString("platform");
+      ob.kind = d->kind;
       ob.outcome = d->outcome;
       ob.latency_ms = 5.0;
       ob.disagreement = d->fusion.disagreement;
       ob.evidence_id = e.request_id;
       ob.reasons = &d->reasons;
+      ob.context = &parsed->request.context;
+      ob.signals = &d->fusion.signals;
       alerts.Observe(ob);
       monitor.Add(parsed->request, *d, e.time_ms);
       if (on_decision) on_decision(e, parsed->request, *d);

@@ -2,11 +2,11 @@
 // real engine and fed to the alert engine and the drift monitor on the simulated clock
 // (tests/alerts/drill.h), with the shipped config/. Each scenario starts with half a simulated
 // day of clean traffic (the incident moved there; ramps kept), then runs until one day after the
-// incident starts. For every scenario the test prints when the first alert fired after the start;
+// incident starts (half a day for browser_release, a day for fpr_creep). For every scenario the test prints when the first alert fired after the start;
 // it asserts the detections the shipped rules achieve today (a regression guard) and the goal
 // where it is met. The goals (alerted within 5 simulated minutes, fpr_creep within a day; a clean
 // week raising at most one alert) are not all met: see docs/monitoring.md, "The drill".
-// Long form (label soak): the full 7-day scenarios as shipped, unshifted.
+// Long form (label soak, Drill.LongForm): the full 7-day scenarios as shipped, unshifted.
 #include <gtest/gtest.h>
 
 #include <cstdio>
@@ -49,26 +49,79 @@ Detection Detect(const std::string& name, double after_days, bool shipped_days =
   std::printf("drill %-20s warm-up alerts %2zu; first alert after the start: %s", name.c_str(), out.before,
               out.found ? "" : "none\n");
   if (out.found) {
-    std::printf("%.1f min (%s on %s, value %.4g, threshold %.4g)\n", out.delay_ms / 60000.0, out.first.rule.c_str(),
-                out.first.slice.c_str(), out.first.value, out.first.threshold);
+    std::printf("%.1f min (%s on %s, value %.4g, threshold %.4g, p %.3g)\n", out.delay_ms / 60000.0,
+                out.first.rule.c_str(), out.first.slice.c_str(), out.first.value, out.first.threshold, out.first.p_value);
+  }
+  for (const auto& f : r.fired) {
+    std::printf("    %+.1f min %s on %s\n", (f.at_ms - start_ms) / 60000.0, f.rule.c_str(), f.slice.c_str());
   }
   return out;
 }
 
-// Today's figure (the run is deterministic: seed 11): 17 minutes, by the disagreement rule on
-// "all" (the canary's signature). Goal: 5. A regression guard until the rules get there.
-TEST(Drill, BadReleaseWithinTwentyMinutes) {
+// The figures below are deterministic (seed 11) and asserted a little above what the shipped rules
+// achieve (a regression guard); where the goal (5 simulated minutes) is not met, docs/monitoring.md
+// ("The drill") says why.
+TEST(Drill, BadReleaseWithinFiveMinutes) {
   auto d = Detect("bad_release", 0.05);
   ASSERT_TRUE(d.found);
-  EXPECT_LE(d.delay_ms, 4 * kFiveMin);
-  EXPECT_EQ(d.first.rule, "disagreement_above_normal");
+  EXPECT_LE(d.delay_ms, kFiveMin);  // 4 min: the passive score distribution (KS on 5 minutes)
+  EXPECT_EQ(d.first.rule, "liveness_score_drift");
+  EXPECT_EQ(d.before, 0u);
 }
 
 TEST(Drill, LatencyRegressionWithinFiveMinutes) {
   auto d = Detect("latency_regression", 0.05);
   ASSERT_TRUE(d.found);
-  EXPECT_LE(d.delay_ms, kFiveMin);
+  EXPECT_LE(d.delay_ms, kFiveMin);  // 1 min
   EXPECT_EQ(d.first.rule, "decision_volume_vs_baseline");
+}
+
+// Goal not met: the campaign's first failed attempt in login/BR comes 9 minutes after the start
+// (0.6 login decisions a minute from BR); the exact test needs 5 of 7 to clear 1e-6. 22 min.
+TEST(Drill, AttackCampaignInItsFlowAndCountry) {
+  auto d = Detect("attack_campaign", 0.05);
+  ASSERT_TRUE(d.found);
+  EXPECT_LE(d.delay_ms, 5 * kFiveMin);
+  EXPECT_EQ(d.first.rule, "spoof_suspicion_by_flow_and_country");
+  EXPECT_EQ(d.first.slice, "flow_type=login,country=BR");
+}
+
+// Goal not met: the rollout ramps over a day; the first decision on android-3.1.0 comes 24
+// minutes after the start, the third capture failure on it at 63. 64 min.
+TEST(Drill, SdkBreakageOnItsVersion) {
+  auto d = Detect("sdk_breakage", 0.1);
+  ASSERT_TRUE(d.found);
+  EXPECT_LE(d.delay_ms, 14 * kFiveMin);
+  EXPECT_EQ(d.first.rule, "capture_failures_by_sdk_version");
+  EXPECT_EQ(d.first.slice, "sdk_version=android-3.1.0");
+}
+
+// Goal not met: Chrome 132 reaches web users over a day (0.3% of them after 5 minutes); the
+// retry rate of web/chrome liveness clears the test when about 30% are on it. 434 min.
+TEST(Drill, BrowserReleaseOnItsBrowser) {
+  auto d = Detect("browser_release", 0.5);
+  ASSERT_TRUE(d.found);
+  EXPECT_LE(d.delay_ms, 8 * 12 * kFiveMin);
+  EXPECT_EQ(d.first.rule, "retry_rate_by_browser");
+  EXPECT_EQ(d.first.slice, "kind=liveness,platform=web,browser_family=chrome");
+}
+
+// Within a day: the fraud model's scores drift (1013 min). The first alert after the start is
+// the disagreement rule at 501 min, which is a false alarm (the clean week has the same one).
+TEST(Drill, FprCreepWithinADay) {
+  Drill d;
+  ASSERT_EQ(d.error(), "");
+  auto s = sim::FindScenario("fpr_creep", vigil::testing::SourcePath("config"));
+  ASSERT_TRUE(s.ok());
+  DrillRun r = d.Run(StartingAt(*s, kWarmup), kWarmup + 1.0);
+  const std::int64_t start_ms = r.start_ms + static_cast<std::int64_t>(kWarmup * 86400000.0);
+  std::int64_t drift_at = -1;
+  for (const auto& f : r.fired) {
+    if (f.rule == "fraud_score_drift" && f.at_ms >= start_ms && drift_at < 0) drift_at = f.at_ms - start_ms;
+  }
+  std::printf("drill fpr_creep: fraud_score_drift after %.1f min\n", drift_at / 60000.0);
+  ASSERT_GE(drift_at, 0);
+  EXPECT_LE(drift_at, 1100 * 60000);
 }
 
 // The clock tick the drill relies on: Advance alone (no decision) closes the window that fires
@@ -101,12 +154,6 @@ TEST(Drill, TickResolvesWithoutTraffic) {
   EXPECT_EQ(sent[1].state, alerts::AlertState::kResolved);
 }
 
-// Reported, not yet asserted against the goal (see the file comment).
-TEST(Drill, OtherScenariosReported) {
-  for (const char* name : {"browser_release", "attack_campaign", "sdk_breakage"}) Detect(name, 0.05);
-  Detect("fpr_creep", 1.0);
-}
-
 TEST(Drill, CleanWeekAlertCount) {
   Drill d;
   ASSERT_EQ(d.error(), "");
@@ -118,13 +165,40 @@ TEST(Drill, CleanWeekAlertCount) {
   std::printf("drill clean week: %llu decisions, %zu alerts (goal: at most 1)\n",
               static_cast<unsigned long long>(r.decisions), r.fired.size());
   for (const auto& [rule, n] : by_rule) std::printf("  %-36s %d\n", rule.c_str(), n);
+  for (const auto& f : r.fired) {
+    std::printf("    %.1f h %s on %s: value %.4g baseline %.4g threshold %.4g p %.3g\n", (f.at_ms - r.start_ms) / 3.6e6,
+                f.rule.c_str(), f.slice.c_str(), f.value, f.baseline, f.threshold, f.p_value);
+  }
   EXPECT_GT(r.decisions, 300000u);
   RecordProperty("clean_week_alerts", static_cast<int>(r.fired.size()));
-  // Goal: at most 1. Today: 55, of which 44 are the injection pattern rule reporting the real
-  // attack bursts the clean scenario contains, 8 CUSUM alarms and 3 disagreement. A regression
-  // guard at 1.5x; the baseline rules on rates raise none.
-  EXPECT_LE(r.fired.size(), 82u);
-  EXPECT_EQ(by_rule["retry_rate_vs_baseline"] + by_rule["fail_rate_vs_baseline"] + by_rule["deny_rate_vs_baseline"], 0);
+  // Goal: at most 1. Today: 2 (was 55): one disagreement_above_normal on "all" (p = 5.9e-7:
+  // retries repeat a person, so decisions are not independent and the binomial test is somewhat
+  // optimistic) and one fail_rate_change_point on login. Not met by one; docs/monitoring.md.
+  EXPECT_LE(r.fired.size(), 2u);
+  for (const char* rule : {"retry_rate_vs_baseline", "fail_rate_vs_baseline", "deny_rate_vs_baseline",
+                           "injection_or_virtual_camera_burst", "retry_rate_by_browser",
+                           "spoof_suspicion_by_flow_and_country", "capture_failures_by_sdk_version",
+                           "liveness_score_drift", "fraud_score_drift"}) {
+    EXPECT_EQ(by_rule[rule], 0) << rule;
+  }
+}
+
+// The long form (ctest -L soak; VIGIL_DRILL_LONG=1): every scenario as shipped, 7 days, incident
+// where the scenario puts it, and a second seed's clean week. Reports; asserts only that each
+// incident is found after its start.
+TEST(Drill, LongForm) {
+  if (!std::getenv("VIGIL_DRILL_LONG")) GTEST_SKIP() << "set VIGIL_DRILL_LONG=1 (ctest -L soak)";
+  for (const char* name : {"bad_release", "latency_regression", "attack_campaign", "sdk_breakage", "browser_release",
+                           "fpr_creep"}) {
+    auto d = Detect(name, 7.0, true);
+    EXPECT_TRUE(d.found) << name;
+  }
+  Drill d;
+  auto s = sim::FindScenario("clean", vigil::testing::SourcePath("config"));
+  ASSERT_TRUE(s.ok());
+  DrillRun r = d.Run(*s, 7.0, 12);
+  std::printf("drill clean week, seed 12: %zu alerts\n", r.fired.size());
+  for (const auto& f : r.fired) std::printf("    %.1f h %s on %s\n", (f.at_ms - r.start_ms) / 3.6e6, f.rule.c_str(), f.slice.c_str());
 }
 
 }  // namespace

@@ -26,7 +26,7 @@ TEST(AlertRules, ShippedFileLoads) {
   for (const auto& r : cfg->rules) {
     baseline |= r.type == RuleType::kBaseline && r.metric == Metric::kRetryRate && r.increase == 0.25;
     pattern |= r.type == RuleType::kPattern;
-    cusum |= r.type == RuleType::kCusum && r.k == 0.5 && r.h == 5;
+    cusum |= r.type == RuleType::kCusum && r.k == 0.5 && r.h == 8 && r.min_expected == 20;
     composite |= r.type == RuleType::kComposite;
     rate |= r.type == RuleType::kRate;
   }
@@ -43,7 +43,43 @@ TEST(AlertRules, ShippedFileLoads) {
     if (r.name == "fail_rate_change_point") {
       EXPECT_EQ(r.direction, AlertRule::Direction::kUp);
     }
+    // Issue 8's drill rules: per slice, exact tests, drift; each with seed 000's first action.
+    if (r.name == "retry_rate_by_browser") {
+      EXPECT_EQ(r.slice_by, (std::vector<std::string>{"kind", "platform", "browser_family"}));
+      EXPECT_EQ(r.max_p, 1e-6);
+      EXPECT_EQ(r.fallback_baseline, "all");
+    }
+    if (r.name == "capture_failures_by_sdk_version") {
+      EXPECT_EQ(r.slice_by, (std::vector<std::string>{"sdk_version"}));
+      EXPECT_EQ(r.action, "pause rollout or hotfix SDK");
+    }
+    if (r.name == "spoof_suspicion_by_flow_and_country") {
+      EXPECT_EQ(r.action, "tighten policy, review sessions, escalate fraud review");
+    }
+    if (r.type == RuleType::kDrift) {
+      EXPECT_FALSE(r.signal.empty());
+      EXPECT_EQ(r.action, "compare calibration and fusion versions");
+    }
   }
+}
+
+TEST(AlertRules, DrillOptionsParse) {
+  auto cfg = LoadAlertsConfig(WriteYaml(
+      "max_slice_values: 8\nrules:\n"
+      "  - name: d\n    type: drift\n    signal: passive\n    over: 5m\n    min_statistic: 0.2\n    baseline_min_hours: 6\n"
+      "  - name: p\n    type: pattern\n    regex: NO_FACE\n    slice_by: [sdk_version]\n    max_p: 1.0e-6\n"
+      "    fallback_baseline: all\n"
+      "  - name: c\n    type: cusum\n    metric: fail_rate\n    min_expected: 20\n"));
+  ASSERT_TRUE(cfg.ok()) << cfg.error().ToString();
+  EXPECT_EQ(cfg->max_slice_values, 8);
+  ASSERT_EQ(cfg->rules.size(), 3u);
+  EXPECT_EQ(cfg->rules[0].type, RuleType::kDrift);
+  EXPECT_EQ(cfg->rules[0].max_p, 1e-6);  // the drift default
+  EXPECT_EQ(cfg->rules[0].min_statistic, 0.2);
+  EXPECT_EQ(cfg->rules[0].min_decisions, 30);
+  EXPECT_EQ(cfg->rules[1].slice_by, (std::vector<std::string>{"sdk_version"}));
+  EXPECT_EQ(cfg->rules[1].fallback_baseline, "all");
+  EXPECT_EQ(cfg->rules[2].min_expected, 20);
 }
 
 TEST(AlertRules, Durations) {
@@ -83,7 +119,15 @@ INSTANTIATE_TEST_SUITE_P(
         Bad{"min_z_not_baseline", "rules:\n  - name: a\n    type: threshold\n    metric: retry_rate\n    above: 1\n    min_z: 3\n", ":6:", "min_z"},
         Bad{"bad_direction", "rules:\n  - name: c\n    type: cusum\n    metric: fail_rate\n    direction: sideways\n", ":5:", "up, down or both"},
         Bad{"baseline_hours_fraction", "rules:\n  - name: b\n    type: baseline\n    metric: decisions\n    baseline_min_hours: 1.5\n", ":5:", "baseline_min_hours"},
-        Bad{"baseline_hours_not_baseline", "rules:\n  - name: a\n    type: threshold\n    metric: retry_rate\n    above: 1\n    baseline_min_hours: 24\n", ":6:", "baseline_min_hours"}),
+        Bad{"baseline_hours_not_baseline", "rules:\n  - name: a\n    type: threshold\n    metric: retry_rate\n    above: 1\n    baseline_min_hours: 24\n", ":6:", "baseline_min_hours"},
+        Bad{"max_p_threshold", "rules:\n  - name: a\n    type: threshold\n    metric: retry_rate\n    above: 1\n    max_p: 0.01\n", ":6:", "max_p"},
+        Bad{"max_p_latency", "rules:\n  - name: a\n    type: baseline\n    metric: p95_latency_ms\n    max_p: 0.01\n", ":5:", "max_p"},
+        Bad{"fallback_decisions", "rules:\n  - name: a\n    type: baseline\n    metric: decisions\n    fallback_baseline: all\n", ":5:", "fallback_baseline"},
+        Bad{"drift_no_signal", "rules:\n  - name: d\n    type: drift\n", ":2:", "signal"},
+        Bad{"signal_not_drift", "rules:\n  - name: a\n    type: baseline\n    metric: retry_rate\n    signal: passive\n", ":2:", "drift rules"},
+        Bad{"slice_by_four", "rules:\n  - name: a\n    type: baseline\n    metric: retry_rate\n    slice_by: [a, b, c, d]\n", ":5:", "one to three"},
+        Bad{"min_expected_latency", "rules:\n  - name: c\n    type: cusum\n    metric: p95_latency_ms\n    min_expected: 5\n", ":5:", "min_expected"},
+        Bad{"slice_values", "max_slice_values: 0\n", ":1:", "max_slice_values"}),
     [](const auto& p) { return p.param.name; });
 
 }  // namespace
