@@ -2,31 +2,88 @@
 
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
-#include <openssl/hmac.h>
+#include <openssl/core_names.h>
+#include <openssl/params.h>
 #include <openssl/rand.h>
 
 #include <cstdlib>
+#include <string>
 
 namespace vigil {
+
+namespace {
+
+// OpenSSL 3 looks an algorithm up by name in its provider registry each time one is passed as
+// EVP_sha256() or by one-shot calls such as HMAC(); on the decision path (the request digest, the
+// chain hash, a pseudonym per subject id) that lookup cost more than the hashing. So the
+// algorithms are fetched once, and each thread keeps its own contexts and re-initialises them.
+const EVP_MD* Sha256Md() {
+  static EVP_MD* md = [] {
+    EVP_MD* m = EVP_MD_fetch(nullptr, "SHA2-256", nullptr);
+    if (m == nullptr) std::abort();
+    return m;
+  }();
+  return md;
+}
+
+struct MdCtx {
+  EVP_MD_CTX* ctx = EVP_MD_CTX_new();
+  ~MdCtx() { EVP_MD_CTX_free(ctx); }
+};
+
+// An HMAC-SHA256 context that keeps the key it was last given: the same key again (the server's
+// pseudonym or token secret, nearly always) re-initialises from the precomputed key state.
+struct MacCtx {
+  EVP_MAC_CTX* ctx = nullptr;
+  std::string key;
+  bool keyed = false;
+  MacCtx() {
+    static EVP_MAC* mac = [] {
+      EVP_MAC* m = EVP_MAC_fetch(nullptr, "HMAC", nullptr);
+      if (m == nullptr) std::abort();
+      return m;
+    }();
+    ctx = EVP_MAC_CTX_new(mac);
+    char digest[] = "SHA2-256";
+    OSSL_PARAM params[] = {OSSL_PARAM_construct_utf8_string("digest", digest, 0), OSSL_PARAM_construct_end()};
+    if (ctx == nullptr || EVP_MAC_CTX_set_params(ctx, params) != 1) std::abort();
+  }
+  ~MacCtx() {
+    OPENSSL_cleanse(key.data(), key.size());
+    EVP_MAC_CTX_free(ctx);
+  }
+};
+
+}  // namespace
 
 Digest Sha256(std::string_view data) { return Sha256({data}); }
 
 Digest Sha256(std::initializer_list<std::string_view> parts) {
+  thread_local MdCtx t;
   Digest d{};
-  EVP_MD_CTX* ctx = EVP_MD_CTX_new();
-  EVP_DigestInit_ex(ctx, EVP_sha256(), nullptr);
-  for (auto p : parts) EVP_DigestUpdate(ctx, p.data(), p.size());
+  EVP_DigestInit_ex(t.ctx, Sha256Md(), nullptr);
+  for (auto p : parts) EVP_DigestUpdate(t.ctx, p.data(), p.size());
   unsigned int len = 0;
-  EVP_DigestFinal_ex(ctx, d.data(), &len);
-  EVP_MD_CTX_free(ctx);
+  EVP_DigestFinal_ex(t.ctx, d.data(), &len);
   return d;
 }
 
 Digest HmacSha256(std::string_view key, std::string_view data) {
+  thread_local MacCtx t;
   Digest d{};
-  unsigned int len = 0;
-  HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()),
-       reinterpret_cast<const unsigned char*>(data.data()), data.size(), d.data(), &len);
+  const bool same_key = t.keyed && key == t.key;
+  if (!same_key) {
+    OPENSSL_cleanse(t.key.data(), t.key.size());
+    t.key.assign(key);
+  }
+  // A null key re-initialises with the key already set.
+  static const unsigned char kEmpty[1] = {0};
+  const unsigned char* k = same_key ? nullptr : key.empty() ? kEmpty : reinterpret_cast<const unsigned char*>(key.data());
+  if (EVP_MAC_init(t.ctx, k, same_key ? 0 : key.size(), nullptr) != 1) std::abort();
+  t.keyed = true;
+  EVP_MAC_update(t.ctx, reinterpret_cast<const unsigned char*>(data.data()), data.size());
+  std::size_t len = 0;
+  EVP_MAC_final(t.ctx, d.data(), &len, d.size());
   return d;
 }
 

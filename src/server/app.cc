@@ -363,23 +363,32 @@ void VigilApp::HandleDecision(HttpRequest& req, Responder& respond) {
   rec.evidence_offset = at == std::string::npos ? std::string::npos : at + kEvidenceKey.size();
 
   AuditStore* store = store_.get();
-  auto decided = std::make_shared<Decision>(std::move(*decision));
   auto owned = std::make_shared<ParsedDecisionRequest>(std::move(*parsed));
   input->parsed = owned.get();
   input->body = {};  // the HTTP request does not outlive this call
-  store_->Append(std::move(rec), [this, respond = std::move(respond), version, body_sha, request_id = owned->request.request_id,
-                                  store, start, decided, owned, input, key = std::move(key_id)](AppendResult r) mutable {
+  // The client's answer is sent from `done`; the modules observe the decision in `then`, after
+  // every answer of its commit group has gone out, so that they never delay another client.
+  struct Answered {
+    std::string evidence;
+    double total_ms = -1;  // set once answered with the decision
+  };
+  auto answered = std::make_shared<Answered>();
+  if (!modules_.empty()) {
+    rec.then = [this, answered, owned, input, decided = std::make_shared<Decision>(std::move(*decision)), key = key_id] {
+      if (answered->total_ms < 0) return;
+      input->timings.push_back({"total", answered->total_ms});
+      DecisionEvent ev{owned->request, *decided, answered->evidence, key, input->timings, answered->total_ms,
+                       static_cast<std::int64_t>(owned->request.time_ms)};
+      for (auto& m : modules_) m->OnDecided(ev);
+    };
+  }
+  store_->Append(std::move(rec), [respond = std::move(respond), version, body_sha, request_id = owned->request.request_id,
+                                  store, start, answered](AppendResult r) mutable {
     switch (r.status) {
       case AppendResult::Status::kOk: {
-        std::string evidence = r.evidence_id;
-        respond(JsonResponse(http::status::ok, std::move(r.response), version));
-        if (modules_.empty()) return;
-        const double total_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
-        input->timings.push_back({"total", total_ms});
-        DecisionEvent ev{owned->request, *decided, evidence, key, input->timings, total_ms,
-                         static_cast<std::int64_t>(owned->request.time_ms)};
-        for (auto& m : modules_) m->OnDecided(ev);
-        return;
+        answered->evidence = r.evidence_id;
+        answered->total_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
+        return respond(JsonResponse(http::status::ok, std::move(r.response), version));
       }
       case AppendResult::Status::kDuplicate: {
         // A concurrent request with the same id was written first: answer with its decision.

@@ -27,6 +27,9 @@ struct AppendRequest {
   // reserved), or npos when the response does not carry one.
   std::string response;
   std::size_t evidence_offset = std::string::npos;
+  // Optional: runs on the completion thread after the `done` of every record in the same group
+  // has run, for work that must not delay other clients' answers (the monitors' observations).
+  std::function<void()> then;
 };
 
 struct AppendResult {

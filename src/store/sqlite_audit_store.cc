@@ -44,11 +44,11 @@ constexpr std::size_t kHeadSize = 256;
 // write the new blocks' metadata (measured here: 8 ms per fdatasync on a 40 MB WAL against about
 // 1 ms when the WAL is rewritten in place). So: the checkpointer copies frames in the background
 // once kCheckpointFrames have accumulated (and every 500 ms) and then syncs the database file,
-// and once the WAL holds kRestartFrames the writer itself finishes the checkpoint between two
-// groups (a few frames left to copy), after which SQLite's next commit starts the WAL again
-// at its beginning.
+// and once the WAL holds `wal_restart_bytes` the writer itself finishes the checkpoint between two
+// groups (at most kRestartBacklog frames left to copy), after which SQLite's next commit starts
+// the WAL again at its beginning.
 constexpr int kCheckpointFrames = 1024;  // 4 MB of 4 KB pages
-constexpr int kRestartFrames = 4096;     // 16 MB
+constexpr int kRestartBacklog = 512;
 
 std::string Text(sqlite3_stmt* st, int col) {
   const unsigned char* p = sqlite3_column_text(st, col);
@@ -147,6 +147,7 @@ class SqliteAuditStore final : public AuditStore {
       return Error::Io(std::string("prepare failed: ") + sqlite3_errmsg(db_), path);
     }
     sqlite3_wal_hook(db_, &SqliteAuditStore::OnWalCommit, this);
+    restart_frames_ = static_cast<int>(std::max<std::size_t>(opt_.wal_restart_bytes / 4096, 2 * kCheckpointFrames));
     sqlite3_stmt* st = nullptr;
     sqlite3_prepare_v2(db_, "SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1", -1, &st, nullptr);
     if (sqlite3_step(st) == SQLITE_ROW) {
@@ -353,9 +354,10 @@ class SqliteAuditStore final : public AuditStore {
   // restarts the WAL. Busy (the checkpointer is at work, or a reader holds an old snapshot): try
   // after the next group.
   void RestartWalIfLong() {
-    if (wal_frames_ < kRestartFrames) return;
+    if (wal_frames_ < restart_frames_) return;
     restart_wanted_.store(true, std::memory_order_relaxed);
-    if (wal_frames_ - backfilled_.load(std::memory_order_relaxed) > kRestartFrames / 8 && wal_frames_ < 4 * kRestartFrames) return;
+    // Wait for the checkpointer to come close, unless it cannot keep up at all.
+    if (wal_frames_ - backfilled_.load(std::memory_order_relaxed) > kRestartBacklog && wal_frames_ < 4 * restart_frames_) return;
     int log = 0, copied = 0;
     if (sqlite3_wal_checkpoint_v2(db_, nullptr, SQLITE_CHECKPOINT_PASSIVE, &log, &copied) == SQLITE_OK && log == copied) {
       wal_frames_ = 0;
@@ -496,7 +498,7 @@ class SqliteAuditStore final : public AuditStore {
       std::lock_guard lk(done_mu_);
       for (std::size_t i = 0; i < batch.size(); ++i) {
         if (results[i].status == AppendResult::Status::kOk) results[i].response = std::move(batch[i].req.response);
-        done_queue_.push_back({std::move(batch[i].done), std::move(results[i])});
+        done_queue_.push_back({std::move(batch[i].done), std::move(results[i]), std::move(batch[i].req.then)});
       }
     }
     done_cv_.notify_one();
@@ -516,7 +518,10 @@ class SqliteAuditStore final : public AuditStore {
       completing_ = true;
       lk.unlock();
       MakeDurable(work);
-      for (auto& c : work) c.done(std::move(c.result));
+      for (auto& c : work) c.done(std::move(c.result));  // every answer of the groups first
+      for (auto& c : work) {
+        if (c.then) c.then();
+      }
       work.clear();
       lk.lock();
       completing_ = false;
@@ -527,6 +532,7 @@ class SqliteAuditStore final : public AuditStore {
   struct Completion {
     std::function<void(AppendResult)> done;
     AppendResult result;
+    std::function<void()> then;
   };
 
   void MakeDurable(std::vector<Completion>& work) {
@@ -566,6 +572,7 @@ class SqliteAuditStore final : public AuditStore {
   int head_fd_ = -1;
   bool sync_wal_ = false;  // `full`: the completion thread fsyncs the WAL before acknowledging
   int wal_fd_ = -1;        // the completion thread's own descriptor of audit.db-wal
+  int restart_frames_ = 0;    // the WAL is restarted once this long (wal_restart_bytes)
   int wal_frames_ = 0;        // writer thread: the WAL's length after the last commit
   int frames_at_signal_ = 0;  // writer thread: the length when the checkpointer was last woken
   std::int64_t last_seq_ = 0;

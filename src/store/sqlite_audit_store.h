@@ -18,6 +18,9 @@ struct SqliteAuditOptions {
   std::size_t max_batch = 512;       // records per group commit
   std::size_t max_queue = 100000;    // appends beyond this are refused (kError)
   std::string head_secret;           // MAC key for the signed head (the server secret)
+  // Once the WAL holds this much, the writer finishes the checkpoint between two groups (a pause
+  // of a few milliseconds) so that the WAL is rewritten from its start instead of growing.
+  std::size_t wal_restart_bytes = 64u << 20;
 };
 
 // Opens (creating if needed) DIR/audit.db and DIR/audit.head and starts the writer thread.

@@ -22,6 +22,18 @@ TEST(Crypto, HmacSha256MatchesRfc4231) {
   // Test case 1: key = 0x0b * 20, data "Hi There".
   EXPECT_EQ(Hex(HmacSha256(std::string(20, '\x0b'), "Hi There")),
             "b0344c61d8db38535ca8afceaf0bf12b881dc200c9833da726e9376c2e32cff7");
+  // Each thread keeps the last key: alternating keys, repeating one, and a key longer than the
+  // block (RFC 4231 test case 6: 131 bytes of 0xaa) must all give the published values.
+  for (int i = 0; i < 3; ++i) {
+    EXPECT_EQ(Hex(HmacSha256("Jefe", "what do ya want for nothing?")),
+              "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843");
+    EXPECT_EQ(Hex(HmacSha256("Jefe", "what do ya want for nothing?")),
+              "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843");
+    EXPECT_EQ(Hex(HmacSha256(std::string(131, '\xaa'), "Test Using Larger Than Block-Size Key - Hash Key First")),
+              "60e431591ee0b67f0d8a26aacbf5b77f8e0bc6213728c5140546040f0ee37f54");
+  }
+  // The empty key is a key (distinct from "keep the last one").
+  EXPECT_NE(Hex(HmacSha256("", "x")), Hex(HmacSha256("Jefe", "x")));
 }
 
 TEST(Crypto, Base64UrlRoundTripsAndMatchesRfc4648) {
