@@ -1,7 +1,9 @@
 """The quality gate's per-frame steps written with Debian's python3-opencv and NumPy, for the
 side-by-side figure in bench/RESULTS.md: decode one 640x480 JPEG, BlazeFace through cv2.dnn with
-the anchors decoded in NumPy, the quality measures and the cues (perceptual hash, moire), as
-src/quality and src/liveness do them. Prints ms per frame (median of N runs). One core.
+the anchors decoded in NumPy, the frame in grey once, the quality measures and the cues (perceptual
+hash, moire), as src/quality and src/liveness do them. Prints ms per frame (median of N runs, and
+the process's CPU time per frame, which a busy machine inflates less) and the steps' medians.
+One core.
 
 Run: /usr/bin/python3 bench/liveness_bench.py [N]
 """
@@ -53,8 +55,7 @@ def detect(net, names, img):
     return [rects[i] for i in np.array(idx).reshape(-1)]
 
 
-def quality(img, faces):
-    gray = cv2.cvtColor(img, cv2.COLOR_BGR2GRAY)
+def quality(gray, faces):
     H, W = gray.shape
     roi = (W // 4, H // 4, W // 2, H // 2)
     back = 0.0
@@ -78,14 +79,13 @@ def quality(img, faces):
     return bright, blur, back, roi
 
 
-def phash(img):
-    g = cv2.resize(cv2.cvtColor(img, cv2.COLOR_BGR2GRAY), (32, 32), interpolation=cv2.INTER_AREA).astype(np.float32)
+def phash(gray):
+    g = cv2.resize(gray, (32, 32), interpolation=cv2.INTER_AREA).astype(np.float32)
     d = cv2.dct(g)[:8, :8].reshape(-1)
     return int(sum(1 << i for i in range(1, 64) if d[i] > np.median(d[1:])))
 
 
-def moire(img, roi):
-    gray = cv2.cvtColor(img, cv2.COLOR_BGR2GRAY)
+def moire(gray, roi):
     x, y, w, h = roi
     f = cv2.resize(gray[y:y + h, x:x + w], (128, 128), interpolation=cv2.INTER_AREA).astype(np.float32)
     f -= f.mean()
@@ -113,17 +113,31 @@ def main():
     net = cv2.dnn.readNetFromONNX(MODEL)
     names = net.getUnconnectedOutLayersNames()
     times = []
+    cpu0 = time.process_time()
+    steps = {k: [] for k in ("decode", "detect", "grey", "quality", "phash", "moire")}
     for _ in range(n):
         t0 = time.perf_counter()
         img = cv2.imdecode(jpeg, cv2.IMREAD_COLOR)
+        t1 = time.perf_counter()
         faces = detect(net, names, img)
-        _, _, _, roi = quality(img, faces)
-        phash(img)
-        moire(img, roi)
-        times.append((time.perf_counter() - t0) * 1000)
+        t2 = time.perf_counter()
+        gray = cv2.cvtColor(img, cv2.COLOR_BGR2GRAY)  # once, as the C++ analyzer does
+        t3 = time.perf_counter()
+        _, _, _, roi = quality(gray, faces)
+        t4 = time.perf_counter()
+        phash(gray)
+        t5 = time.perf_counter()
+        moire(gray, roi)
+        t6 = time.perf_counter()
+        times.append((t6 - t0) * 1000)
+        for k, a, b in (("decode", t0, t1), ("detect", t1, t2), ("grey", t2, t3), ("quality", t3, t4),
+                        ("phash", t4, t5), ("moire", t5, t6)):
+            steps[k].append((b - a) * 1000)
+    cpu = (time.process_time() - cpu0) * 1000 / n
     times.sort()
-    print(f"python3-opencv gate: median {times[len(times) // 2]:.2f} ms per frame, p90 {times[int(len(times) * 0.9)]:.2f} ms "
-          f"({n} frames, {len(faces)} face)")
+    print(f"python3-opencv gate: median {times[len(times) // 2]:.2f} ms per frame, p90 {times[int(len(times) * 0.9)]:.2f} ms, "
+          f"CPU {cpu:.2f} ms per frame (mean) ({n} frames, {len(faces)} face)")
+    print("  steps (median ms): " + ", ".join(f"{k} {sorted(v)[len(v) // 2]:.3f}" for k, v in steps.items()))
 
 
 if __name__ == "__main__":

@@ -6,6 +6,8 @@
 #include <chrono>
 #include <cmath>
 
+#include <opencv2/imgproc.hpp>
+
 #include "core/json_writer.h"
 
 namespace vigil::liveness {
@@ -75,13 +77,21 @@ AnalysisResult Analyzer::Analyze(const media::Media& media, const QualityPolicy&
   auto t0 = Clock::now();
   quality::FaceDetector& detector = detectors_->ForThisThread();
   r.frames.resize(media.frames.size());
+  // Each frame in grey once: the measures and cues all work on grey.
+  std::vector<cv::Mat> grays(media.frames.size());
   for (std::size_t i = 0; i < media.frames.size(); ++i) {
     FrameResult& fr = r.frames[i];
     const cv::Mat& img = media.frames[i].image;
+    cv::Mat& gray = grays[i];
+    if (img.channels() == 1) {
+      gray = img;
+    } else {
+      cv::cvtColor(img, gray, cv::COLOR_BGR2GRAY);
+    }
     fr.faces = detector.Detect(img);
-    fr.quality = quality::AssessFrame(img, fr.faces, policy);
-    fr.track = TrackFace(img, quality::LargestFace(fr.faces));
-    fr.phash = PerceptualHash(img);
+    fr.quality = quality::AssessFrame(gray, fr.faces, policy);
+    fr.track = TrackFace(gray, quality::LargestFace(fr.faces));
+    fr.phash = PerceptualHash(gray);
   }
   auto t1 = Clock::now();
   r.timings.emplace_back("detect_quality", Ms(t0, t1));
@@ -129,15 +139,16 @@ AnalysisResult Analyzer::Analyze(const media::Media& media, const QualityPolicy&
   q.SetString("media_sha256", media.digest_hex);
 
   auto t2 = Clock::now();
-  SecurityChecks(media, r);
+  SecurityChecks(media, grays, r);
   auto t3 = Clock::now();
   r.timings.emplace_back("security", Ms(t2, t3));
-  Cues(steps, has_calibration, media, r);
+  Cues(steps, has_calibration, media, grays, r);
   r.timings.emplace_back("cues_models", Ms(t3, Clock::now()));
   return r;
 }
 
-void Analyzer::SecurityChecks(const media::Media& media, AnalysisResult& r) const {
+void Analyzer::SecurityChecks(const media::Media& media, const std::vector<cv::Mat>& grays,
+                              AnalysisResult& r) const {
   const media::CaptureMeta& cap = media.capture;
   // A camera whose label names a virtual camera (OBS, ManyCam, ...).
   if (!cap.camera_label.empty()) {
@@ -211,7 +222,7 @@ void Analyzer::SecurityChecks(const media::Media& media, AnalysisResult& r) cons
     double max_diff = 0;
     for (std::size_t i = 1; i < media.frames.size() && all_same; ++i) {
       const int ham = HammingDistance(r.frames[i - 1].phash, r.frames[i].phash);
-      const double diff = MeanAbsDiff(media.frames[i - 1].image, media.frames[i].image);
+      const double diff = MeanAbsDiff(grays[i - 1], grays[i]);
       max_ham = std::max(max_ham, ham);
       max_diff = std::max(max_diff, diff);
       all_same = ham <= cfg_.static_max_hamming && diff <= cfg_.static_max_mean_diff;
@@ -223,13 +234,15 @@ void Analyzer::SecurityChecks(const media::Media& media, AnalysisResult& r) cons
   }
 }
 
-void Analyzer::Cues(const std::vector<std::string>& steps, const std::function<bool(std::string_view)>& has_calibration,
-                    const media::Media& media, AnalysisResult& r) const {
+void Analyzer::Cues(const std::vector<std::string>& steps,
+                    const std::function<bool(std::string_view)>& has_calibration,
+                    const media::Media& media, const std::vector<cv::Mat>& grays,
+                    AnalysisResult& r) const {
   // Screen replay: the strongest moire over the frames with a face (or the best frame).
   for (std::size_t i = 0; i < r.frames.size(); ++i) {
     const auto& fr = r.frames[i];
     if (!fr.track.has_face && static_cast<int>(i) != r.best_frame) continue;
-    MoireResult m = MoireScore(media.frames[i].image, fr.track.has_face ? fr.track.face.box : cv::Rect2f());
+    MoireResult m = MoireScore(grays[i], fr.track.has_face ? fr.track.face.box : cv::Rect2f());
     if (m.score >= r.moire.score) r.moire = m;
   }
   r.quality.SetNumber("moire_score", R4(r.moire.score));

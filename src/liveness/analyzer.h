@@ -55,9 +55,13 @@ class Analyzer {
   const std::vector<std::shared_ptr<const HostedModel>>& models() const { return models_; }
 
  private:
-  void SecurityChecks(const media::Media& media, AnalysisResult& r) const;
-  void Cues(const std::vector<std::string>& steps, const std::function<bool(std::string_view)>& has_calibration,
-            const media::Media& media, AnalysisResult& r) const;
+  // `grays`: the frames in grey, one per media frame.
+  void SecurityChecks(const media::Media& media, const std::vector<cv::Mat>& grays,
+                      AnalysisResult& r) const;
+  void Cues(const std::vector<std::string>& steps,
+            const std::function<bool(std::string_view)>& has_calibration,
+            const media::Media& media, const std::vector<cv::Mat>& grays,
+            AnalysisResult& r) const;
 
   LivenessConfig cfg_;
   std::shared_ptr<const quality::FaceDetectorFactory> detectors_;

@@ -2,11 +2,14 @@
 #include "liveness/cues.h"
 
 #include <algorithm>
+#include <array>
 #include <bit>
 #include <cmath>
 #include <limits>
 
 #include <opencv2/imgproc.hpp>
+
+#include "quality/resize_area.h"
 
 namespace vigil::liveness {
 namespace {
@@ -20,11 +23,50 @@ cv::Mat Gray(const cv::Mat& bgr) {
 
 cv::Rect Clip(const cv::Rect2f& r, const cv::Mat& m) { return cv::Rect(r) & cv::Rect(0, 0, m.cols, m.rows); }
 
+// The moire measure's spectrum cells (the same for every frame, so computed once): over half the
+// plane (the spectrum of a real image is symmetric), off the axes (window edges and JPEG block
+// artefacts), radius 10 to 60. Each cell's magnitude is also copied to its ring's span of a
+// buffer, to take the ring's median there.
+constexpr int kMoireN = 128, kRingMin = 10, kRingMax = 60;
+
+struct MoireCells {
+  std::vector<int> offset;  // into the DFT_COMPLEX_OUTPUT spectrum, in Vec2f
+  std::vector<int> radius;
+  std::vector<int> slot;    // in the ring buffer
+  std::array<int, kRingMax + 2> ring_begin{};
+  cv::Mat window;           // Hanning, kMoireN x kMoireN
+};
+
+const MoireCells& Cells() {
+  static const MoireCells cells = [] {
+    MoireCells c;
+    constexpr int n = kMoireN;
+    std::array<int, kRingMax + 1> count{};
+    for (int v = 0; v <= n / 2; ++v) {
+      for (int u = -n / 2 + 1; u < n / 2; ++u) {
+        if (std::abs(u) <= 2 || v <= 2) continue;
+        const int r = static_cast<int>(std::lround(std::hypot(u, v)));
+        if (r < kRingMin || r > kRingMax) continue;
+        c.offset.push_back(v * n + (u + n) % n);
+        c.radius.push_back(r);
+        ++count[static_cast<std::size_t>(r)];
+      }
+    }
+    for (std::size_t r = 0; r <= kRingMax; ++r) c.ring_begin[r + 1] = c.ring_begin[r] + count[r];
+    std::array<int, kRingMax + 1> next{};
+    std::copy(c.ring_begin.begin(), c.ring_begin.begin() + kRingMax + 1, next.begin());
+    for (int r : c.radius) c.slot.push_back(next[static_cast<std::size_t>(r)]++);
+    cv::createHanningWindow(c.window, cv::Size(n, n), CV_32F);
+    return c;
+  }();
+  return cells;
+}
+
 }  // namespace
 
 std::uint64_t PerceptualHash(const cv::Mat& bgr) {
   cv::Mat small, f, d;
-  cv::resize(Gray(bgr), small, cv::Size(32, 32), 0, 0, cv::INTER_AREA);
+  quality::ResizeArea(Gray(bgr), small, cv::Size(32, 32));  // cv::resize(INTER_AREA)'s pixels
   small.convertTo(f, CV_32F);
   cv::dct(f, d);
   float v[64];
@@ -53,42 +95,40 @@ double MeanAbsDiff(const cv::Mat& a, const cv::Mat& b) {
 
 MoireResult MoireScore(const cv::Mat& bgr, const cv::Rect2f& face) {
   MoireResult out;
+  const MoireCells& cells = Cells();
   cv::Mat gray = Gray(bgr);
   cv::Rect roi = face.area() > 0 ? Clip(face, gray) : cv::Rect();
   if (roi.area() < 256) roi = cv::Rect(gray.cols / 4, gray.rows / 4, gray.cols / 2, gray.rows / 2);
-  constexpr int n = 128;
-  cv::Mat crop, f, win, spectrum;
+  constexpr int n = kMoireN;
+  cv::Mat crop, f, spectrum;
   cv::resize(gray(roi), crop, cv::Size(n, n), 0, 0, roi.width > n ? cv::INTER_AREA : cv::INTER_LINEAR);
   crop.convertTo(f, CV_32F);
   f -= cv::mean(f)[0];
-  cv::createHanningWindow(win, cv::Size(n, n), CV_32F);
-  f = f.mul(win);
+  cv::multiply(f, cells.window, f);
   cv::dft(f, spectrum, cv::DFT_COMPLEX_OUTPUT);
-  // Magnitudes over half the plane (the spectrum of a real image is symmetric), by radius.
-  constexpr int r_min = 10, r_max = 60;
-  std::vector<std::vector<float>> rings(r_max + 1);
-  std::vector<std::pair<int, float>> cells;  // (radius, magnitude)
-  for (int v = 0; v <= n / 2; ++v) {
-    for (int u = -n / 2 + 1; u < n / 2; ++u) {
-      if (std::abs(u) <= 2 || v <= 2) continue;  // axes: window edges and JPEG block artefacts
-      const int r = static_cast<int>(std::lround(std::hypot(u, v)));
-      if (r < r_min || r > r_max) continue;
-      const cv::Vec2f c = spectrum.at<cv::Vec2f>(v, (u + n) % n);
-      const float mag = std::hypot(c[0], c[1]);
-      rings[r].push_back(mag);
-      cells.emplace_back(r, mag);
-    }
+  // Each cell's magnitude against its ring's median.
+  const auto* bins = spectrum.ptr<cv::Vec2f>();
+  const std::size_t m = cells.offset.size();
+  thread_local std::vector<float> mag, ring;
+  mag.resize(m);
+  ring.resize(m);
+  for (std::size_t i = 0; i < m; ++i) {
+    const cv::Vec2f c = bins[cells.offset[i]];
+    mag[i] = std::hypot(c[0], c[1]);
+    ring[static_cast<std::size_t>(cells.slot[i])] = mag[i];
   }
-  std::vector<float> median(r_max + 1, 0.0f);
-  for (int r = r_min; r <= r_max; ++r) {
-    auto& ring = rings[r];
-    if (ring.empty()) continue;
-    std::nth_element(ring.begin(), ring.begin() + ring.size() / 2, ring.end());
-    median[r] = ring[ring.size() / 2];
+  std::array<float, kRingMax + 1> median{};
+  for (int r = kRingMin; r <= kRingMax; ++r) {
+    auto b = ring.begin() + cells.ring_begin[static_cast<std::size_t>(r)];
+    auto e = ring.begin() + cells.ring_begin[static_cast<std::size_t>(r) + 1];
+    if (b == e) continue;
+    std::nth_element(b, b + (e - b) / 2, e);
+    median[static_cast<std::size_t>(r)] = *(b + (e - b) / 2);
   }
   double best = 1.0;
-  for (auto [r, mag] : cells) {
-    if (median[r] > 1e-6f) best = std::max(best, static_cast<double>(mag / median[r]));
+  for (std::size_t i = 0; i < m; ++i) {
+    const float med = median[static_cast<std::size_t>(cells.radius[i])];
+    if (med > 1e-6f) best = std::max(best, static_cast<double>(mag[i] / med));
   }
   out.peak_ratio = std::log10(best);
   // Natural faces stay below about 1.1 (a peak 12x the ring median); a screen's grid goes past 1.6.

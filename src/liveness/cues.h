@@ -12,6 +12,8 @@
 //                    the face region's mean absolute change, the largest over consecutive pairs.
 //   VerifyChallenge  an active challenge's head-turn steps, checked in order from the head pose
 //                    (BlazeFace keypoints) across frames against the first frame's pose.
+// The functions that take a `bgr` frame also take it already in grey (cv::COLOR_BGR2GRAY), with
+// the same results: they work on grey, and the analyzer converts each frame once.
 // Thread-safe (pure functions).
 #pragma once
 

@@ -7,6 +7,7 @@
 
 #include "quality/depthwise_conv.h"
 #include "quality/face_detector.h"
+#include "quality/resize_area.h"
 
 namespace vigil::quality {
 namespace {
@@ -41,10 +42,10 @@ class BlazeFace final : public FaceDetector {
     const int nw = std::max(1, static_cast<int>(std::lround(bgr.cols * s)));
     const int nh = std::max(1, static_cast<int>(std::lround(bgr.rows * s)));
     const int ox = (kInput - nw) / 2, oy = (kInput - nh) / 2;
-    cv::resize(bgr, resized_, cv::Size(nw, nh), 0, 0, cv::INTER_AREA);
-    canvas_.create(kInput, kInput, CV_8UC3);
+    canvas_.create(kInput, kInput, bgr.type());
     canvas_.setTo(cv::Scalar::all(0));
-    resized_.copyTo(canvas_(cv::Rect(ox, oy, nw, nh)));
+    cv::Mat inside = canvas_(cv::Rect(ox, oy, nw, nh));
+    ResizeArea(bgr, inside, cv::Size(nw, nh));  // cv::resize(INTER_AREA)'s pixels, faster
     cv::cvtColor(canvas_, rgb_, cv::COLOR_BGR2RGB);
     // NHWC float in [-1, 1]: an HxW 3-channel float Mat is already laid out as HWC.
     int sizes[] = {1, kInput, kInput, 3};
@@ -125,7 +126,7 @@ class BlazeFace final : public FaceDetector {
   cv::dnn::Net net_;
   std::vector<cv::String> out_names_;
   float min_score_, nms_iou_;
-  cv::Mat resized_, canvas_, rgb_, blob_;
+  cv::Mat canvas_, rgb_, blob_;
   std::vector<cv::Mat> outs_;
 };
 

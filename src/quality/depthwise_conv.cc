@@ -14,8 +14,8 @@ namespace {
 // NCHW float, one 3x3 filter and a bias per channel, zero padding.
 class DepthwiseConv3x3 final : public cv::dnn::Layer {
  public:
-  DepthwiseConv3x3(const cv::dnn::LayerParams& params, int stride, int pad_top, int pad_left, int pad_bottom,
-                   int pad_right)
+  DepthwiseConv3x3(const cv::dnn::LayerParams& params, int stride, int pad_top, int pad_left,
+                   int pad_bottom, int pad_right)
       : cv::dnn::Layer(params),
         stride_(stride),
         pad_top_(pad_top),
@@ -34,7 +34,8 @@ class DepthwiseConv3x3 final : public cv::dnn::Layer {
   bool getMemoryShapes(const std::vector<cv::dnn::MatShape>& inputs, const int /*required_outputs*/,
                        std::vector<cv::dnn::MatShape>& outputs,
                        std::vector<cv::dnn::MatShape>& /*internals*/) const override {
-    CV_Assert(inputs.size() == 1 && inputs[0].size() == 4 && inputs[0][1] == static_cast<int>(bias_.size()));
+    CV_Assert(inputs.size() == 1 && inputs[0].size() == 4 &&
+              inputs[0][1] == static_cast<int>(bias_.size()));
     cv::dnn::MatShape s = inputs[0];
     s[2] = (s[2] + pad_top_ + pad_bottom_ - 3) / stride_ + 1;
     s[3] = (s[3] + pad_left_ + pad_right_ - 3) / stride_ + 1;
@@ -50,7 +51,8 @@ class DepthwiseConv3x3 final : public cv::dnn::Layer {
     outputs_arr.getMatVector(outputs);
     const cv::Mat& in = inputs[0];
     cv::Mat& out = outputs[0];
-    CV_Assert(in.type() == CV_32F && out.type() == CV_32F && in.isContinuous() && out.isContinuous());
+    CV_Assert(in.type() == CV_32F && out.type() == CV_32F && in.isContinuous() &&
+              out.isContinuous());
     const int n = in.size[0], channels = in.size[1], hi = in.size[2], wi = in.size[3];
     const int ho = out.size[2], wo = out.size[3];
     // One padded plane, reused: the borders stay zero, the inside is overwritten per channel.
@@ -62,11 +64,12 @@ class DepthwiseConv3x3 final : public cv::dnn::Layer {
       for (int c = 0; c < channels; ++c) {
         const float* src = in.ptr<float>(b, c);
         for (int y = 0; y < hi; ++y) {
-          std::memcpy(&plane_[static_cast<std::size_t>(y + pad_top_) * wp + pad_left_], src + static_cast<std::ptrdiff_t>(y) * wi,
+          std::memcpy(&plane_[static_cast<std::size_t>(y + pad_top_) * wp + pad_left_],
+                      src + static_cast<std::ptrdiff_t>(y) * wi,
                       sizeof(float) * static_cast<std::size_t>(wi));
         }
-        Channel(&weights_[static_cast<std::size_t>(c) * 9], bias_[static_cast<std::size_t>(c)], wp, ho, wo,
-                out.ptr<float>(b, c));
+        Channel(&weights_[static_cast<std::size_t>(c) * 9], bias_[static_cast<std::size_t>(c)], wp,
+                ho, wo, out.ptr<float>(b, c));
       }
     }
   }
@@ -75,9 +78,12 @@ class DepthwiseConv3x3 final : public cv::dnn::Layer {
   void Channel(const float* w, float bias, int wp, int ho, int wo, float* dst) const {
 #if CV_SIMD128
     const cv::v_float32x4 vb = cv::v_setall_f32(bias);
-    const cv::v_float32x4 k0 = cv::v_setall_f32(w[0]), k1 = cv::v_setall_f32(w[1]), k2 = cv::v_setall_f32(w[2]);
-    const cv::v_float32x4 k3 = cv::v_setall_f32(w[3]), k4 = cv::v_setall_f32(w[4]), k5 = cv::v_setall_f32(w[5]);
-    const cv::v_float32x4 k6 = cv::v_setall_f32(w[6]), k7 = cv::v_setall_f32(w[7]), k8 = cv::v_setall_f32(w[8]);
+    const cv::v_float32x4 k0 = cv::v_setall_f32(w[0]), k1 = cv::v_setall_f32(w[1]),
+                          k2 = cv::v_setall_f32(w[2]);
+    const cv::v_float32x4 k3 = cv::v_setall_f32(w[3]), k4 = cv::v_setall_f32(w[4]),
+                          k5 = cv::v_setall_f32(w[5]);
+    const cv::v_float32x4 k6 = cv::v_setall_f32(w[6]), k7 = cv::v_setall_f32(w[7]),
+                          k8 = cv::v_setall_f32(w[8]);
 #endif
     for (int y = 0; y < ho; ++y) {
       const float* r0 = &plane_[static_cast<std::size_t>(y) * stride_ * wp];
@@ -154,18 +160,22 @@ cv::Ptr<cv::dnn::Layer> CreateConvolution(cv::dnn::LayerParams& params) {
   cv::Ptr<cv::dnn::BaseConvolutionLayer> conv = cv::dnn::ConvolutionLayer::create(params);
   const int group = params.get<int>("group", 1);
   const bool depthwise_3x3 =
-      group > 1 && params.blobs.size() >= 1 && params.blobs[0].type() == CV_32F && params.blobs[0].dims == 4 &&
-      params.blobs[0].size[0] == group && params.blobs[0].size[1] == 1 && params.blobs[0].size[2] == 3 &&
+      group > 1 && params.blobs.size() >= 1 && params.blobs[0].type() == CV_32F &&
+      params.blobs[0].dims == 4 && params.blobs[0].size[0] == group &&
+      params.blobs[0].size[1] == 1 && params.blobs[0].size[2] == 3 &&
       params.blobs[0].size[3] == 3 && conv->numOutput == group && conv->padMode.empty() &&
-      IsPair(conv->kernel_size, 3, 3) && IsPair(conv->dilations, 1, 1) && conv->strides.size() == 2 &&
-      conv->strides[0] == conv->strides[1] && (conv->strides[0] == 1 || conv->strides[0] == 2) &&
-      conv->pads_begin.size() == 2 && conv->pads_end.size() == 2 &&
-      std::max({conv->pads_begin[0], conv->pads_begin[1], conv->pads_end[0], conv->pads_end[1]}) <= 2;
+      IsPair(conv->kernel_size, 3, 3) && IsPair(conv->dilations, 1, 1) &&
+      conv->strides.size() == 2 && conv->strides[0] == conv->strides[1] &&
+      (conv->strides[0] == 1 || conv->strides[0] == 2) && conv->pads_begin.size() == 2 &&
+      conv->pads_end.size() == 2 &&
+      std::max({conv->pads_begin[0], conv->pads_begin[1], conv->pads_end[0], conv->pads_end[1]}) <=
+          2;
   if (!depthwise_3x3) return conv;
   ++t_replaced;
-  return cv::makePtr<DepthwiseConv3x3>(params, static_cast<int>(conv->strides[0]), static_cast<int>(conv->pads_begin[0]),
-                                       static_cast<int>(conv->pads_begin[1]), static_cast<int>(conv->pads_end[0]),
-                                       static_cast<int>(conv->pads_end[1]));
+  return cv::makePtr<DepthwiseConv3x3>(
+      params, static_cast<int>(conv->strides[0]), static_cast<int>(conv->pads_begin[0]),
+      static_cast<int>(conv->pads_begin[1]), static_cast<int>(conv->pads_end[0]),
+      static_cast<int>(conv->pads_end[1]));
 }
 
 std::mutex g_scope_mutex;

@@ -42,6 +42,7 @@ class FastDepthwiseScope {
 
 // Imports an ONNX model in a FastDepthwiseScope; `replaced` (optional) receives how many
 // convolutions are ours. Throws cv::Exception as cv::dnn::readNetFromONNX does.
-cv::dnn::Net ReadOnnxWithFastDepthwise(const std::vector<std::uint8_t>& onnx, int* replaced = nullptr);
+cv::dnn::Net ReadOnnxWithFastDepthwise(const std::vector<std::uint8_t>& onnx,
+                                       int* replaced = nullptr);
 
 }  // namespace vigil::quality

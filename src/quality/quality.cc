@@ -40,8 +40,8 @@ FrameQuality AssessFrame(const cv::Mat& bgr, const std::vector<Face>& faces, con
   q.width = bgr.cols;
   q.height = bgr.rows;
   q.face_count = static_cast<int>(faces.size());
-  cv::Mat gray;
-  cv::cvtColor(bgr, gray, cv::COLOR_BGR2GRAY);
+  cv::Mat gray = bgr;
+  if (bgr.channels() != 1) cv::cvtColor(bgr, gray, cv::COLOR_BGR2GRAY);
   const cv::Rect image(0, 0, bgr.cols, bgr.rows);
   cv::Rect roi(bgr.cols / 4, bgr.rows / 4, std::max(1, bgr.cols / 2), std::max(1, bgr.rows / 2));
   const Face* face = LargestFace(faces);

@@ -38,7 +38,8 @@ struct FrameQuality {
   std::vector<ReasonCode> reasons;  // quality reasons this frame raises, in catalogue order
 };
 
-// Measures `bgr` given the faces found in it.
+// Measures `bgr` given the faces found in it. `bgr` may also be the frame already in grey
+// (cv::COLOR_BGR2GRAY): the measures are taken on grey, so the results are the same.
 FrameQuality AssessFrame(const cv::Mat& bgr, const std::vector<Face>& faces, const QualityPolicy& policy);
 
 // The largest face (by box area), or nullptr.
