@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <memory>
 #include <optional>
 
 #include "metrics/monitoring_events.h"
@@ -10,7 +11,8 @@
 namespace vigil {
 namespace {
 
-constexpr std::size_t kSlots = 1024;          // direct-mapped slice cache (power of two)
+constexpr std::size_t kSets = 256;            // slice cache: sets (power of two) ...
+constexpr std::size_t kWays = 4;              // ... of 4 slices each: 1,024 slices
 constexpr std::size_t kMaxNamed = 64;         // stage / signal / reason series cached per slice
 constexpr unsigned kCatalogueRefresh = 256;   // decisions between reads of the engine in force
 
@@ -45,7 +47,8 @@ bool IsName(std::string_view n, const char (&lit)[N]) {
 Slice SliceOf(const DecisionEvent& ev) {
   const Decision& d = ev.decision;
   Slice s{ev.request.flow_type, {}, {}, {}, {}, {}, d.model_version, d.policy_version, d.outcome_name, d.band_name};
-  // One pass over the context (names are unique in an AttributeMap).
+  // One pass over the context (names are unique in an AttributeMap), until the 5 are found.
+  int found = 0;
   for (const auto& a : ev.request.context.items()) {
     if (a.kind != Value::Kind::kString) continue;
     const std::string_view n = a.name;
@@ -57,7 +60,10 @@ Slice SliceOf(const DecisionEvent& ev) {
       case 14: into = IsName(n, "browser_family") ? &s.browser : nullptr; break;
       default: break;
     }
-    if (into != nullptr) *into = a.text;
+    if (into != nullptr) {
+      *into = a.text;
+      if (++found == 5) break;
+    }
   }
   return s;
 }
@@ -125,44 +131,67 @@ std::uint64_t SliceHash(const std::string_view (&v)[10]) {
   return h;
 }
 
-// A slice's values kept for comparison: lengths, and the values end to end (in the entry itself
-// up to kInlineKey bytes).
-constexpr std::size_t kInlineKey = 160;
+// A slice's values kept for comparison: their lengths, and the values end to end inline when they
+// take at most kInlineKey bytes, else in `long_key` (each value with its 4-byte length in front).
+constexpr std::size_t kInlineKey = 96;
 struct SliceKey {
   std::uint32_t len[10] = {};
-  std::uint32_t total = 0;
+  bool is_long = false;
   char inline_key[kInlineKey];
   std::string long_key;
 
-  const char* data() const { return total <= kInlineKey ? inline_key : long_key.data(); }
-
   void Set(const std::string_view (&v)[10]) {
-    total = 0;
+    std::size_t total = 0;
+    is_long = false;
     for (int i = 0; i < 10; ++i) {
-      len[i] = static_cast<std::uint32_t>(v[i].size());
-      total += len[i];
+      len[i] = static_cast<std::uint32_t>(std::min<std::size_t>(v[i].size(), 0xffffffffu));
+      is_long |= v[i].size() >= 0xffffffffu;
+      total += v[i].size();
     }
+    is_long |= total > kInlineKey;
     long_key.clear();
-    if (total > kInlineKey) long_key.resize(total);
-    char* out = total <= kInlineKey ? inline_key : long_key.data();
+    if (!is_long) {
+      char* out = inline_key;
+      for (const auto& x : v) {
+        if (!x.empty()) std::memcpy(out, x.data(), x.size());
+        out += x.size();
+      }
+      return;
+    }
     for (const auto& x : v) {
-      if (!x.empty()) std::memcpy(out, x.data(), x.size());
-      out += x.size();
+      const auto n = static_cast<std::uint32_t>(x.size());
+      char b[sizeof n];
+      std::memcpy(b, &n, sizeof n);
+      long_key.append(b, sizeof n).append(x);
     }
   }
 
   bool Equals(const std::string_view (&v)[10]) const {
-    const char* k = data();
+    if (is_long) return LongEquals(v);
+    const char* k = inline_key;
     for (int i = 0; i < 10; ++i) {
       if (len[i] != v[i].size() || !SameBytes(k, v[i].data(), len[i])) return false;
       k += len[i];
     }
     return true;
   }
+
+  [[gnu::noinline]] bool LongEquals(const std::string_view (&v)[10]) const {
+    std::string_view key = long_key;
+    for (const auto& x : v) {
+      std::uint32_t n;
+      if (key.size() < sizeof n) return false;
+      std::memcpy(&n, key.data(), sizeof n);
+      key.remove_prefix(sizeof n);
+      if (n != x.size() || key.size() < n || key.substr(0, n) != x) return false;
+      key.remove_prefix(n);
+    }
+    return key.empty();
+  }
 };
 
 // A histogram found by name (stage, signal), with its cells in the cache's thread.
-struct NamedHistogram {
+struct alignas(64) NamedHistogram {
   std::string name;
   HistogramCells cells;
 };
@@ -171,8 +200,8 @@ struct NamedHistogram {
 // decision after decision).
 [[gnu::always_inline]] inline const NamedHistogram* FindNamed(const std::vector<NamedHistogram>& v, std::size_t hint,
                                                               std::string_view name) {
-  const NamedHistogram* begin = v.data();
-  const NamedHistogram* end = begin + v.size();
+  const NamedHistogram* begin = std::to_address(v.begin());
+  const NamedHistogram* end = std::to_address(v.end());
   if (begin + hint < end && SameName(begin[hint].name, name)) return begin + hint;
   for (const NamedHistogram* n = begin; n != end; ++n) {
     if (SameName(n->name, name)) return n;
@@ -185,36 +214,62 @@ struct NamedHistogram {
 // Series that depend on the flow and model version only, shared by the slices that have them.
 struct FlowSeries {
   std::string flow, model;
-  Histogram* latency = nullptr;
-  Histogram* disagreement = nullptr;
-  HistogramCells latency_cells, disagreement_cells;
+  HistogramCells latency, disagreement;
   std::vector<NamedHistogram> stages;
   std::vector<NamedHistogram> scores;  // per signal, and "fusion"
 };
 
+// One slice. What every decision of the slice reads comes first (two cache lines with the
+// lengths and the first reasons), then the values.
 struct DecisionRecorder::Entry {
-  std::uint64_t hash = 0;
-  SliceKey key;
-  FlowSeries* fs = nullptr;             // shared (in the cache) or `own_fs`
-  std::unique_ptr<FlowSeries> own_fs;  // when the cache holds too many flows
-  Counter* decisions = nullptr;
-  Counter* retries = nullptr;
-  Counter* reviews = nullptr;
-  CounterCell decisions_cell, retries_cell, reviews_cell;
-  Gauge* model_seen = nullptr;
-  Gauge* policy_seen = nullptr;
   struct Reason {
     ReasonCode code;
     ReasonCategory category;
-    Counter* reasons;
-    Counter* by_category;  // quality rejections or security events; null for other categories
-    CounterCell reasons_cell, by_category_cell;
+    CounterCell reasons;
+    CounterCell by_category;  // quality rejections or security events; invalid for other categories
   };
-  std::vector<Reason> reasons;
+  static constexpr std::size_t kInlineReasons = 2;
+
+  std::uint64_t hash = 0;
+  CounterCell decisions, retries, reviews;
+  FlowSeries* fs = nullptr;  // shared (in the cache) or `own_fs`
+  bool versions_seen = false;  // both version gauges were found set (they are never unset)
+  std::uint8_t inline_reasons = 0;
+  Reason first_reasons[kInlineReasons];
+  SliceKey key;
+  std::vector<Reason> more_reasons;  // past kInlineReasons, up to kMaxNamed in all
+  std::unique_ptr<FlowSeries> own_fs;  // when the cache holds too many flows
+
+  const Reason* FindReason(ReasonCode code) const {
+    for (std::uint8_t i = 0; i < inline_reasons; ++i) {
+      if (first_reasons[i].code == code) return &first_reasons[i];
+    }
+    for (const auto& r : more_reasons) {
+      if (r.code == code) return &r;
+    }
+    return nullptr;
+  }
+  void AddReason(const Reason& r) {
+    if (inline_reasons < kInlineReasons) {
+      first_reasons[inline_reasons++] = r;
+    } else if (more_reasons.size() + kInlineReasons < kMaxNamed) {
+      more_reasons.push_back(r);
+    }
+  }
+  void ClearReasons() {
+    inline_reasons = 0;
+    more_reasons.clear();
+  }
 };
 
 struct DecisionRecorder::Cache {
-  std::unique_ptr<Entry> slots[kSlots];
+  // A set's hashes sit together (one cache line), so a lookup reads one line before the entry.
+  struct Set {
+    std::uint64_t hash[kWays] = {};
+    std::unique_ptr<Entry> entry[kWays];
+    std::uint8_t next = 0;  // the way a new slice takes when all are in use (round robin)
+  };
+  Set sets[kSets];
   std::vector<std::unique_ptr<FlowSeries>> flows;  // at most kMaxNamed
   std::shared_ptr<const DecisionEngine> engine;
   unsigned until_refresh = 0;
@@ -278,26 +333,22 @@ void Apply(const DecisionFamilies& f, DecisionRecorder::Entry& e, const Slice& r
     if (!labelled) labelled = Labelled(raw);
     return *labelled;
   };
-  if (e.decisions == nullptr) {
+  if (!e.decisions.valid()) {
     Cold([&] {
-      e.decisions = &f.decisions->Get({L().flow, L().platform, L().device, L().browser, L().sdk, L().app, L().model,
-                                       L().policy, L().outcome, L().band});
-      e.decisions_cell = e.decisions->ThreadCell();
+      e.decisions = f.decisions
+                        ->Get({L().flow, L().platform, L().device, L().browser, L().sdk, L().app, L().model,
+                               L().policy, L().outcome, L().band})
+                        .ThreadCell();
     });
   }
-  e.decisions_cell.Inc();
+  e.decisions.Inc();
   if (e.fs == nullptr) {
     e.own_fs = std::make_unique<FlowSeries>();
     e.fs = e.own_fs.get();
   }
   FlowSeries& fs = *e.fs;
-  if (fs.latency == nullptr) {
-    Cold([&] {
-      fs.latency = &f.latency->Get({L().flow});
-      fs.latency_cells = fs.latency->ThreadCells();
-    });
-  }
-  fs.latency_cells.Observe(Seconds(ev.latency_ms));
+  if (!fs.latency.valid()) Cold([&] { fs.latency = f.latency->Get({L().flow}).ThreadCells(); });
+  fs.latency.Observe(Seconds(ev.latency_ms));
   // Observes `v` in the histogram named `name` in `cache`, resolved by `get` the first time.
   auto named = [](std::vector<NamedHistogram>& cache, std::size_t hint, std::string_view name, double v, auto get) {
     if (const NamedHistogram* n = FindNamed(cache, hint, name)) return n->cells.Observe(v);
@@ -320,48 +371,39 @@ void Apply(const DecisionFamilies& f, DecisionRecorder::Entry& e, const Slice& r
     named(fs.scores, i, "fusion", d.fusion.score, [&] { return &f.scores->Get({L().flow, "fusion", L().model}); });
   }
   if (d.fusion.signals.size() >= 2) {
-    if (fs.disagreement == nullptr) {
-      Cold([&] {
-        fs.disagreement = &f.disagreement->Get({L().flow, L().model});
-        fs.disagreement_cells = fs.disagreement->ThreadCells();
-      });
+    if (!fs.disagreement.valid()) {
+      Cold([&] { fs.disagreement = f.disagreement->Get({L().flow, L().model}).ThreadCells(); });
     }
-    fs.disagreement_cells.Observe(d.fusion.disagreement);
+    fs.disagreement.Observe(d.fusion.disagreement);
   }
 
   bool security_reason = false;
   for (const auto& r : d.reasons) {
-    const DecisionRecorder::Entry::Reason* hit = nullptr;
-    for (const auto& c : e.reasons) {
-      if (c.code == r.code) {
-        hit = &c;
-        break;
-      }
-    }
+    const DecisionRecorder::Entry::Reason* hit = e.FindReason(r.code);
     DecisionRecorder::Entry::Reason fresh{};
-    if (hit == nullptr) Cold([&] {
-      std::string_view code = BuiltinReasonName(r.code);
-      ReasonCategory category = BuiltinCategory(r.code);
-      if (cat != nullptr && static_cast<std::size_t>(r.code) < cat->all().size()) {
-        const ReasonInfo& info = cat->Info(r.code);
-        if (code.empty()) code = info.name;
-        category = info.category;
-      }
-      fresh.code = r.code;
-      fresh.category = category;
-      fresh.reasons = &f.reasons->Get({L().flow, code, CategoryName(category)});
-      fresh.reasons_cell = fresh.reasons->ThreadCell();
-      if (category == ReasonCategory::kQuality) {
-        fresh.by_category = &f.quality_rejections->Get({L().flow, L().platform, L().sdk, code});
-      } else if (category == ReasonCategory::kSecurity) {
-        fresh.by_category = &f.security_events->Get({L().flow, L().platform, code});
-      }
-      if (fresh.by_category != nullptr) fresh.by_category_cell = fresh.by_category->ThreadCell();
-      if (e.reasons.size() < kMaxNamed) e.reasons.push_back(fresh);
+    if (hit == nullptr) {
+      Cold([&] {
+        std::string_view code = BuiltinReasonName(r.code);
+        ReasonCategory category = BuiltinCategory(r.code);
+        if (cat != nullptr && static_cast<std::size_t>(r.code) < cat->all().size()) {
+          const ReasonInfo& info = cat->Info(r.code);
+          if (code.empty()) code = info.name;
+          category = info.category;
+        }
+        fresh.code = r.code;
+        fresh.category = category;
+        fresh.reasons = f.reasons->Get({L().flow, code, CategoryName(category)}).ThreadCell();
+        if (category == ReasonCategory::kQuality) {
+          fresh.by_category = f.quality_rejections->Get({L().flow, L().platform, L().sdk, code}).ThreadCell();
+        } else if (category == ReasonCategory::kSecurity) {
+          fresh.by_category = f.security_events->Get({L().flow, L().platform, code}).ThreadCell();
+        }
+        e.AddReason(fresh);
+      });
       hit = &fresh;
-    });
-    hit->reasons_cell.Inc();
-    if (hit->by_category != nullptr) hit->by_category_cell.Inc();
+    }
+    hit->reasons.Inc();
+    if (hit->by_category.valid()) hit->by_category.Inc();
     if (hit->category == ReasonCategory::kSecurity || r.code == ReasonCode::kScreenReplaySuspected ||
         r.code == ReasonCode::kChallengeFailed || r.code == ReasonCode::kLowLivenessScore ||
         r.code == ReasonCode::kHighFraudScore) {
@@ -371,42 +413,36 @@ void Apply(const DecisionFamilies& f, DecisionRecorder::Entry& e, const Slice& r
   bool security_flag = false;
   for (const auto& a : req.security.items()) {
     if (a.kind != Value::Kind::kBool) continue;
-    const bool integrity = a.name == "device_integrity";
+    const bool integrity = IsName(a.name, "device_integrity");
     if (a.boolean != integrity) {  // a raised signal, or device integrity false
       Cold([&] { f.security_signals->Get({L().flow, a.name}).Inc(); });
       security_flag = true;
     }
   }
   if (d.outcome == Outcome::kRetry) {
-    if (e.retries == nullptr) {
-      Cold([&] {
-        e.retries = &f.retries->Get({L().flow, L().platform, L().browser, L().sdk});
-        e.retries_cell = e.retries->ThreadCell();
-      });
+    if (!e.retries.valid()) {
+      Cold([&] { e.retries = f.retries->Get({L().flow, L().platform, L().browser, L().sdk}).ThreadCell(); });
     }
-    e.retries_cell.Inc();
+    e.retries.Inc();
   }
   if (d.outcome == Outcome::kReview) {
-    if (e.reviews == nullptr) {
-      Cold([&] {
-        e.reviews = &f.reviews->Get({L().flow});
-        e.reviews_cell = e.reviews->ThreadCell();
-      });
-    }
-    e.reviews_cell.Inc();
+    if (!e.reviews.valid()) Cold([&] { e.reviews = f.reviews->Get({L().flow}).ThreadCell(); });
+    e.reviews.Inc();
   }
   if (d.outcome == Outcome::kPass &&
       (security_reason || security_flag || (d.band != DecisionBand::kPass && d.band != DecisionBand::kNone))) {
     Cold([&] { f.spoof_proxy->Get({L().flow, OrNone(req.context.GetString("country"))}).Inc(); });
   }
-  if (e.model_seen == nullptr) {
+  // The first time each version is seen (the gauges are set once and never unset).
+  if (!e.versions_seen) {
     Cold([&] {
-      e.model_seen = &f.version_first_seen->Get({"model", L().model});
-      e.policy_seen = &f.version_first_seen->Get({"policy", L().policy});
+      bool all_set = true;
+      for (Gauge* g : {&f.version_first_seen->Get({"model", L().model}), &f.version_first_seen->Get({"policy", L().policy})}) {
+        if (g->Value() == 0.0) g->Set(static_cast<double>(ev.time_ms) / 1000.0);
+        all_set = all_set && g->Value() != 0.0;
+      }
+      e.versions_seen = all_set;
     });
-  }
-  for (Gauge* g : {e.model_seen, e.policy_seen}) {
-    if (g->Value() == 0.0) g->Set(static_cast<double>(ev.time_ms) / 1000.0);
   }
 }
 
@@ -420,21 +456,40 @@ void DecisionRecorder::Record(const DecisionEvent& ev, EventWriter* events) {
     auto now = engine_fn_();
     if (now != c.engine) {
       c.engine = std::move(now);
-      for (auto& slot : c.slots) {
-        if (slot) slot->reasons.clear();  // categories and names may have changed
+      for (auto& set : c.sets) {
+        for (auto& entry : set.entry) {
+          if (entry) entry->ClearReasons();  // categories and names may have changed
+        }
       }
     }
   }
   const std::string_view values[10] = {s.flow, s.platform, s.device, s.browser, s.sdk,
                                        s.app,  s.model,    s.policy, s.outcome, s.band};
   const std::uint64_t hash = SliceHash(values);
-  std::unique_ptr<Entry>& slot = c.slots[hash & (kSlots - 1)];
-  if (!slot || slot->hash != hash || !slot->key.Equals(values)) {
-    if (slot) {
-      *slot = Entry{};
-    } else {
-      slot = std::make_unique<Entry>();
+  Cache::Set& set = c.sets[hash & (kSets - 1)];
+  Entry* slot = nullptr;
+  for (std::size_t w = 0; w < kWays; ++w) {
+    if (set.hash[w] == hash && set.entry[w] && set.entry[w]->key.Equals(values)) {
+      slot = set.entry[w].get();
+      break;
     }
+  }
+  if (slot == nullptr) {
+    std::size_t way = kWays;
+    for (std::size_t w = 0; w < kWays && way == kWays; ++w) {
+      if (!set.entry[w]) way = w;
+    }
+    if (way == kWays) {
+      way = set.next;
+      set.next = static_cast<std::uint8_t>((set.next + 1) % kWays);
+    }
+    if (set.entry[way]) {
+      *set.entry[way] = Entry{};
+    } else {
+      set.entry[way] = std::make_unique<Entry>();
+    }
+    slot = set.entry[way].get();
+    set.hash[way] = hash;
     slot->hash = hash;
     slot->key.Set(values);
     for (const auto& fl : c.flows) {

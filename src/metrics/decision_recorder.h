@@ -4,10 +4,13 @@
 // A decision's slice is its raw label values (flow type, platform, device class, browser family,
 // SDK and app versions, model and policy versions, outcome, band). The first decision of a slice
 // resolves its series in the families (lock-free lookups; the family's own lock the first time a
-// label set is seen); the next ones find them in a direct-mapped cache of 1,024 slices keyed by a
-// hash of the raw values, compare the values, and only update series (relaxed atomics). Stage,
-// signal and reason series hang off the slice entry, found by a short linear scan. The cache is
-// bounded whatever clients send: a slice that collides with another replaces it.
+// label set is seen) and keeps, in the slice's entry, handles on the series' cells in the calling
+// thread (Counter::ThreadCell, Histogram::ThreadCells); the next ones find the entry in a 4-way
+// set-associative cache of 1,024 slices keyed by a hash of a few bytes of each value, compare the
+// values word by word, and only update cells (a plain load and store each). Stage and signal
+// histograms hang off a per-flow record found by name (in the order they came last time), reasons
+// off the slice entry. The cache is bounded whatever clients send: a slice arriving in a full set
+// replaces one of its 4 slices in turn.
 //
 // Threading: Record may be called from any thread. Each thread has its own cache (thread-local,
 // no lock, no atomic read-modify-write), whose handles point at the series' cells in that thread

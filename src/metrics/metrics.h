@@ -84,18 +84,21 @@ class BucketFinder {
 // and while the series lives.
 class CounterCell {
  public:
+  bool valid() const { return bits_ != 0; }
   void Inc() const {
-    if (!shared_) {
-      metrics_detail::AddToCell(*cell_, 1.0);
+    auto* cell = reinterpret_cast<std::atomic<double>*>(bits_ & ~kShared);
+    if ((bits_ & kShared) == 0) {
+      metrics_detail::AddToCell(*cell, 1.0);
     } else {
-      cell_->fetch_add(1.0, std::memory_order_relaxed);
+      cell->fetch_add(1.0, std::memory_order_relaxed);
     }
   }
 
  private:
   friend class Counter;
-  std::atomic<double>* cell_ = nullptr;
-  bool shared_ = false;  // the series' shared fallback (no cells were left)
+  // The cell's address, its low bit set for the series' shared fallback (no cells were left).
+  static constexpr std::uintptr_t kShared = 1;
+  std::uintptr_t bits_ = 0;
 };
 
 // A monotonically increasing value. Inc with a negative amount is ignored. Each thread adds to
@@ -140,6 +143,7 @@ class Histogram;
 // A histogram's cells in the calling thread (Histogram::ThreadCells); like CounterCell.
 class HistogramCells {
  public:
+  bool valid() const { return cells_ != nullptr; }
   void Observe(double v) const {
     const std::size_t b = buckets_->Find(v);
     if (!shared_) {
@@ -154,8 +158,8 @@ class HistogramCells {
  private:
   friend class Histogram;
   const metrics_detail::BucketFinder* buckets_ = nullptr;
-  std::size_t n_ = 0;
   std::atomic<double>* cells_ = nullptr;  // n_ + 1 bucket counts, then the sum
+  std::uint32_t n_ = 0;
   bool shared_ = false;
 };
 

@@ -24,8 +24,11 @@ double Counter::Value() const {
 
 CounterCell Counter::ThreadCell() {
   CounterCell c;
-  c.shared_ = cell_ == metrics_detail::kNoCells;
-  c.cell_ = c.shared_ ? &fallback_ : &metrics_detail::Cell(cell_);
+  if (cell_ == metrics_detail::kNoCells) {
+    c.bits_ = reinterpret_cast<std::uintptr_t>(&fallback_) | CounterCell::kShared;
+  } else {
+    c.bits_ = reinterpret_cast<std::uintptr_t>(&metrics_detail::Cell(cell_));
+  }
   return c;
 }
 
@@ -86,7 +89,7 @@ void Histogram::Observe(double v) {
 HistogramCells Histogram::ThreadCells() {
   HistogramCells h;
   h.buckets_ = &buckets_;
-  h.n_ = bounds_.size();
+  h.n_ = static_cast<std::uint32_t>(bounds_.size());
   h.shared_ = cells_ == metrics_detail::kNoCells;
   h.cells_ = h.shared_ ? fallback_.get() : &metrics_detail::Cell(cells_);
   return h;

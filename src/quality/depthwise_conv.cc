@@ -150,6 +150,72 @@ class DepthwiseConv3x3 final : public cv::dnn::Layer {
   std::vector<float> weights_, bias_, plane_;
 };
 
+// The residual sum of equal-shaped inputs, with the ReLU that follows it fused (OpenCV 4.6's
+// Eltwise takes about 0.8 ns an element here: a tenth of BlazeFace's forward pass for additions).
+// The same additions in the same order, so the same floats.
+class ResidualSum final : public cv::dnn::Layer {
+ public:
+  explicit ResidualSum(const cv::dnn::LayerParams& params) : cv::dnn::Layer(params) {}
+
+  bool getMemoryShapes(const std::vector<cv::dnn::MatShape>& inputs, const int /*required_outputs*/,
+                       std::vector<cv::dnn::MatShape>& outputs,
+                       std::vector<cv::dnn::MatShape>& /*internals*/) const override {
+    CV_Assert(inputs.size() >= 2);
+    for (const auto& s : inputs) CV_Assert(s == inputs[0]);
+    outputs.assign(1, inputs[0]);
+    return false;
+  }
+
+  bool setActivation(const cv::Ptr<cv::dnn::ActivationLayer>& layer) override {
+    const cv::Ptr<cv::dnn::ReLULayer> relu = layer.dynamicCast<cv::dnn::ReLULayer>();
+    if (relu.empty() || relu->negativeSlope != 0.0f) return false;
+    relu_ = true;
+    return true;
+  }
+
+  void forward(cv::InputArrayOfArrays inputs_arr, cv::OutputArrayOfArrays outputs_arr,
+               cv::OutputArrayOfArrays /*internals*/) override {
+    std::vector<cv::Mat> inputs, outputs;
+    inputs_arr.getMatVector(inputs);
+    outputs_arr.getMatVector(outputs);
+    cv::Mat& out = outputs[0];
+    CV_Assert(out.type() == CV_32F && out.isContinuous());
+    for (const cv::Mat& in : inputs) {
+      CV_Assert(in.type() == CV_32F && in.isContinuous() && in.total() == out.total());
+    }
+    const int n = static_cast<int>(out.total());
+    float* o = out.ptr<float>();
+    const float* a = inputs[0].ptr<float>();
+    const float* b = inputs[1].ptr<float>();
+    const bool last = inputs.size() == 2;
+    const bool relu = relu_ && last;
+    int i = 0;
+#if CV_SIMD128
+    const cv::v_float32x4 zero = cv::v_setzero_f32();
+    for (; i + 4 <= n; i += 4) {
+      cv::v_float32x4 s = cv::v_load(a + i) + cv::v_load(b + i);
+      if (relu) s = cv::v_max(s, zero);
+      cv::v_store(o + i, s);
+    }
+#endif
+    for (; i < n; ++i) {
+      const float s = a[i] + b[i];
+      o[i] = relu ? std::max(s, 0.0f) : s;
+    }
+    for (std::size_t k = 2; k < inputs.size(); ++k) {
+      const float* c = inputs[k].ptr<float>();
+      const bool r = relu_ && k + 1 == inputs.size();
+      for (int j = 0; j < n; ++j) {
+        const float s = o[j] + c[j];
+        o[j] = r ? std::max(s, 0.0f) : s;
+      }
+    }
+  }
+
+ private:
+  bool relu_ = false;
+};
+
 thread_local int t_replaced = 0;
 
 bool IsPair(const std::vector<std::size_t>& v, std::size_t a, std::size_t b) {
@@ -178,6 +244,17 @@ cv::Ptr<cv::dnn::Layer> CreateConvolution(cv::dnn::LayerParams& params) {
       static_cast<int>(conv->pads_end[1]));
 }
 
+// A plain sum: no coefficients, no channel-mismatch modes (OpenCV's layer handles those).
+cv::Ptr<cv::dnn::Layer> CreateEltwise(cv::dnn::LayerParams& params) {
+  const std::string op = params.get<std::string>("operation", "sum");
+  if ((op == "sum" || op == "SUM") && !params.has("coeff") && !params.has("output_channels_mode") &&
+      params.blobs.empty()) {
+    ++t_replaced;
+    return cv::makePtr<ResidualSum>(params);
+  }
+  return cv::dnn::EltwiseLayer::create(params);
+}
+
 std::mutex g_scope_mutex;
 
 }  // namespace
@@ -185,9 +262,13 @@ std::mutex g_scope_mutex;
 FastDepthwiseScope::FastDepthwiseScope() : lock_(g_scope_mutex) {
   t_replaced = 0;
   cv::dnn::LayerFactory::registerLayer("Convolution", CreateConvolution);
+  cv::dnn::LayerFactory::registerLayer("Eltwise", CreateEltwise);
 }
 
-FastDepthwiseScope::~FastDepthwiseScope() { cv::dnn::LayerFactory::unregisterLayer("Convolution"); }
+FastDepthwiseScope::~FastDepthwiseScope() {
+  cv::dnn::LayerFactory::unregisterLayer("Eltwise");
+  cv::dnn::LayerFactory::unregisterLayer("Convolution");
+}
 
 int FastDepthwiseScope::replaced() const { return t_replaced; }
 

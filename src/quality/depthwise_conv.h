@@ -1,4 +1,5 @@
-// BlazeFace's 3x3 depthwise convolutions, computed here instead of by OpenCV DNN.
+// BlazeFace's 3x3 depthwise convolutions and residual sums, computed here instead of by
+// OpenCV DNN.
 //
 // OpenCV 4.6's CPU path (Debian bookworm's libopencv-dnn406) is slow on the small feature maps of
 // BlazeFace: a 3x3 depthwise convolution over 16x16x80 takes about 0.18 ms on one core, over 30x
@@ -7,7 +8,9 @@
 // builds every 3x3, dilation-1, group == channels convolution with our own layer (SIMD rows,
 // stride 1 or 2, padding up to 2); every other layer stays OpenCV's. Outputs agree with OpenCV's
 // to float rounding (the nine products are summed in another order), about 1e-6 relative:
-// tests/liveness/depthwise_test.cc.
+// tests/liveness/depthwise_test.cc. Likewise every plain "Eltwise" sum (ONNX Add of equal shapes,
+// BlazeFace's 16 residual additions) is our SIMD loop with the ReLU after it fused: OpenCV's took
+// a tenth of the forward pass. Those are the same additions, so the same floats.
 //
 // How: OpenCV creates a network's layers while it imports the model, through its LayerFactory,
 // which keeps a stack of constructors per layer type. The import runs with our "Convolution"
@@ -25,8 +28,8 @@
 
 namespace vigil::quality {
 
-// While it lives, the layers OpenCV creates on this thread for "Convolution" are ours when they
-// are 3x3 depthwise. OpenCV creates an imported model's layers during the import; a network
+// While it lives, the layers OpenCV creates for "Convolution" are ours when they are 3x3
+// depthwise, and those for "Eltwise" when they are plain sums. OpenCV creates an imported model's layers during the import; a network
 // built through the API creates them at its first forward(). One scope at a time in the process.
 class FastDepthwiseScope {
  public:
@@ -34,14 +37,14 @@ class FastDepthwiseScope {
   ~FastDepthwiseScope();
   FastDepthwiseScope(const FastDepthwiseScope&) = delete;
   FastDepthwiseScope& operator=(const FastDepthwiseScope&) = delete;
-  int replaced() const;  // convolutions built as ours so far
+  int replaced() const;  // layers built as ours so far on this thread
 
  private:
   std::unique_lock<std::mutex> lock_;
 };
 
 // Imports an ONNX model in a FastDepthwiseScope; `replaced` (optional) receives how many
-// convolutions are ours. Throws cv::Exception as cv::dnn::readNetFromONNX does.
+// layers are ours. Throws cv::Exception as cv::dnn::readNetFromONNX does.
 cv::dnn::Net ReadOnnxWithFastDepthwise(const std::vector<std::uint8_t>& onnx,
                                        int* replaced = nullptr);
 

@@ -1,10 +1,10 @@
 // The alert drill (issue 8): every incident scenario of the simulator, decided in process by the
 // real engine and fed to the alert engine and the drift monitor on the simulated clock
 // (tests/alerts/drill.h), with the shipped config/. Each scenario starts with half a simulated
-// day of clean traffic (the incident moved there; ramps kept), then runs until one day after the
-// incident starts (half a day for browser_release, a day for fpr_creep). For every scenario the test prints when the first alert fired after the start;
-// it asserts the detections the shipped rules achieve today (a regression guard) and the goal
-// where it is met. The goals (alerted within 5 simulated minutes, fpr_creep within a day; a clean
+// day of clean traffic (the incident moved there; ramps kept), then runs for 72 minutes after the
+// incident starts (sdk_breakage 2.4 hours, browser_release half a day, fpr_creep a day). For every
+// scenario the test prints its alerts and when the first one fired after the start; it asserts
+// the detections the shipped rules achieve today (a regression guard) and the goal where met. The goals (alerted within 5 simulated minutes, fpr_creep within a day; a clean
 // week raising at most one alert) are not all met: see docs/monitoring.md, "The drill".
 // Long form (label soak, Drill.LongForm): the full 7-day scenarios as shipped, unshifted.
 #include <gtest/gtest.h>
