@@ -55,6 +55,7 @@ class VigilApp : public HttpHandler {
   // Checks the key and scope; on failure responds and returns false.
   bool Authorize(const HttpRequest& req, std::uint8_t scope, Responder& respond, std::string* key_id);
   std::int64_t NowMs() const;
+  Status RegisterAuditMetrics();
 
   ServerConfig cfg_;
   std::string secret_;

@@ -41,6 +41,15 @@ struct AppendResult {
   std::string error;        // kError: what went wrong (for logs, not for clients)
 };
 
+// What the store has done since it was opened (exposed as vigil_audit_* metrics).
+struct AuditStoreStats {
+  std::uint64_t groups = 0;         // group commits
+  std::uint64_t records = 0;        // records committed
+  std::uint64_t syncs = 0;          // fsyncs of the log before acknowledging (synchronous: full)
+  double sync_seconds = 0;          // time spent in them
+  std::uint64_t wal_restarts = 0;   // times the WAL was started again from its beginning
+};
+
 class AuditStore {
  public:
   virtual ~AuditStore() = default;
@@ -59,6 +68,7 @@ class AuditStore {
   // True while the writer commits successfully.
   virtual bool Healthy() const = 0;
   virtual std::size_t queue_depth() const = 0;
+  virtual AuditStoreStats stats() const { return {}; }
 };
 
 }  // namespace vigil

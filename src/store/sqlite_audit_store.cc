@@ -267,6 +267,16 @@ class SqliteAuditStore final : public AuditStore {
   }
 
   bool Healthy() const override { return healthy_.load(); }
+  AuditStoreStats stats() const override {
+    AuditStoreStats s;
+    s.groups = groups_.load(std::memory_order_relaxed);
+    s.records = records_.load(std::memory_order_relaxed);
+    s.syncs = syncs_.load(std::memory_order_relaxed);
+    s.sync_seconds = static_cast<double>(sync_ns_.load(std::memory_order_relaxed)) * 1e-9;
+    s.wal_restarts = wal_restarts_.load(std::memory_order_relaxed);
+    return s;
+  }
+
   std::size_t queue_depth() const override {
     std::lock_guard lk(mu_);
     return queue_.size() + batch_size_;
@@ -367,6 +377,7 @@ class SqliteAuditStore final : public AuditStore {
       frames_at_signal_ = 0;
       backfilled_.store(0, std::memory_order_relaxed);
       restart_wanted_.store(false, std::memory_order_relaxed);
+      wal_restarts_.fetch_add(1, std::memory_order_relaxed);
     }
   }
 
@@ -491,6 +502,8 @@ class SqliteAuditStore final : public AuditStore {
     } else {
       healthy_ = true;
       if (seq != last_seq_) {
+        records_.fetch_add(static_cast<std::uint64_t>(seq - last_seq_), std::memory_order_relaxed);
+        groups_.fetch_add(1, std::memory_order_relaxed);
         last_seq_ = seq;
         last_hash_ = prev;
       }
@@ -551,7 +564,11 @@ class SqliteAuditStore final : public AuditStore {
         wal_fd_ = ::open(path.c_str(), O_RDWR | O_CLOEXEC);
         if (wal_fd_ < 0) error = std::string("cannot open the WAL to sync it: ") + std::strerror(errno);
       }
+      const auto t0 = std::chrono::steady_clock::now();
       if (error.empty() && ::fdatasync(wal_fd_) != 0) error = std::string("fdatasync of the WAL failed: ") + std::strerror(errno);
+      syncs_.fetch_add(1, std::memory_order_relaxed);
+      sync_ns_.fetch_add(static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - t0).count()),
+                         std::memory_order_relaxed);
       if (!error.empty()) {
         // The group is in the log but not known to be on disk: refuse to acknowledge it (a retry
         // with the same request id returns the stored decision) and report not ready.
@@ -602,7 +619,8 @@ class SqliteAuditStore final : public AuditStore {
   bool checkpoint_stop_ = false;
   bool checkpoint_wanted_ = false;    // the writer saw kCheckpointFrames more frames
   std::atomic<int> backfilled_{0};    // frames the checkpointer has copied into the database
-  std::atomic<bool> restart_wanted_{false};  // the WAL is long: the writer finishes the checkpoint
+  std::atomic<bool> restart_wanted_{false};
+  std::atomic<std::uint64_t> groups_{0}, records_{0}, syncs_{0}, sync_ns_{0}, wal_restarts_{0};  // the WAL is long: the writer finishes the checkpoint
   std::thread checkpointer_;
 
   RequestIdFilter ids_;

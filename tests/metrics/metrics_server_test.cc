@@ -59,7 +59,8 @@ ServerProcess* MetricsServerTest::server_ = nullptr;
 
 TEST_F(MetricsServerTest, ScrapeParsesBackWithTheRequestsSent) {
   auto c = Client();
-  const double before = ParseExposition(Scrape()).Sum("vigil_decisions_total");
+  const auto first = ParseExposition(Scrape());
+  const double before = first.Sum("vigil_decisions_total");
   for (int i = 0; i < 20; ++i) {
     auto r = c.PostJson("/v1/decisions", Txn("m_parse_" + std::to_string(i), "web-2.4.1", "5.2.0"),
                         server_->admin_key());
@@ -83,6 +84,18 @@ TEST_F(MetricsServerTest, ScrapeParsesBackWithTheRequestsSent) {
   EXPECT_GE(e.Sum("vigil_problems_total", {{"type", "malformed-json"}}), 1);
   EXPECT_GE(e.Sum("vigil_problems_total", {{"type", "unauthorized"}}), 1);
   EXPECT_EQ(e.Sum("vigil_build_info"), 1);
+  // The audit log's own work: 20 records, in 1 to 20 group commits, fsynced before the answers
+  // (synchronous: full, the default), and nothing left in the queue.
+  EXPECT_EQ(e.Sum("vigil_audit_records_total") - first.Sum("vigil_audit_records_total"), 20);
+  const double groups = e.Sum("vigil_audit_commit_groups_total") - first.Sum("vigil_audit_commit_groups_total");
+  EXPECT_GE(groups, 1);
+  EXPECT_LE(groups, 20);
+  const double syncs = e.Sum("vigil_audit_syncs_total") - first.Sum("vigil_audit_syncs_total");
+  EXPECT_GE(syncs, 1);  // one fsync covers every group committed before it began
+  EXPECT_LE(syncs, groups);
+  EXPECT_GT(e.Sum("vigil_audit_sync_seconds_total"), first.Sum("vigil_audit_sync_seconds_total"));
+  EXPECT_EQ(e.types["vigil_audit_syncs_total"], "counter");
+  EXPECT_EQ(e.Sum("vigil_audit_queue_depth"), 0);
   EXPECT_EQ(e.types["vigil_decision_latency_seconds"], "histogram");
   // Every bucket series ends with +Inf equal to _count.
   for (const auto& s : e.samples) {
