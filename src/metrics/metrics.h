@@ -118,6 +118,12 @@ class Counter {
     }
   }
   double Value() const;
+  // For a counter that mirrors a total kept elsewhere (process CPU, the audit store's counts),
+  // read at scrape time: adds what the total has grown by since the last call.
+  void AdvanceTo(double total) {
+    const double now = Value();
+    if (total > now) Inc(total - now);
+  }
   // This series' cell in the calling thread (see CounterCell).
   CounterCell ThreadCell();
 

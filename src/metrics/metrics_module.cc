@@ -187,8 +187,7 @@ Result<std::unique_ptr<MetricsModule>> MetricsModule::Create(const ModuleContext
   reg.AddCollectHook([=] {
     up->Set(std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
     n_series->Set(static_cast<double>(regp->SeriesCount()));
-    double now_cpu = ProcessCpuSeconds();
-    if (now_cpu > cpu_s->Value()) cpu_s->Inc(now_cpu - cpu_s->Value());
+    cpu_s->AdvanceTo(ProcessCpuSeconds());
     rss_g->Set(ProcessResidentBytes());
   });
   m->recorder_ = std::make_unique<DecisionRecorder>(*m->f_, ctx.engine);

@@ -119,16 +119,13 @@ Status VigilApp::RegisterAuditMetrics() {
   Counter* c_restarts = &(*restarts)->Get({});
   Gauge* g_queue = &(*queue)->Get({});
   AuditStore* store = store_.get();
-  auto catch_up = [](Counter* c, double v) {
-    if (v > c->Value()) c->Inc(v - c->Value());
-  };
   reg.AddCollectHook([=] {
     const AuditStoreStats st = store->stats();
-    catch_up(c_groups, static_cast<double>(st.groups));
-    catch_up(c_records, static_cast<double>(st.records));
-    catch_up(c_syncs, static_cast<double>(st.syncs));
-    catch_up(c_sync_s, st.sync_seconds);
-    catch_up(c_restarts, static_cast<double>(st.wal_restarts));
+    c_groups->AdvanceTo(static_cast<double>(st.groups));
+    c_records->AdvanceTo(static_cast<double>(st.records));
+    c_syncs->AdvanceTo(static_cast<double>(st.syncs));
+    c_sync_s->AdvanceTo(st.sync_seconds);
+    c_restarts->AdvanceTo(static_cast<double>(st.wal_restarts));
     g_queue->Set(static_cast<double>(store->queue_depth()));
   });
   return Status::Ok();

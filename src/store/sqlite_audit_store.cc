@@ -18,6 +18,7 @@
 #include "core/thread_name.h"
 #include "core/yaml_reader.h"
 #include "store/id_filter.h"
+#include "store/wal_keeper.h"
 
 namespace vigil {
 namespace {
@@ -37,18 +38,6 @@ CREATE TABLE IF NOT EXISTS audit (
 )sql";
 
 constexpr std::size_t kHeadSize = 256;
-
-// WAL housekeeping. Under continuous load a passive checkpoint never finds the WAL fully copied
-// (the writer appends while it runs), so SQLite never restarts the WAL from its beginning and the
-// file grows without end; every commit then extends the file, and on ext4 each fsync also has to
-// write the new blocks' metadata (measured here: 8 ms per fdatasync on a 40 MB WAL against about
-// 1 ms when the WAL is rewritten in place). So: the checkpointer copies frames in the background
-// once kCheckpointFrames have accumulated (and every 500 ms) and then syncs the database file,
-// and once the WAL holds `wal_restart_bytes` the writer itself finishes the checkpoint between two
-// groups (at most kRestartBacklog frames left to copy), after which SQLite's next commit starts
-// the WAL again at its beginning.
-constexpr int kCheckpointFrames = 1024;  // 4 MB of 4 KB pages
-constexpr int kRestartBacklog = 512;
 
 std::string Text(sqlite3_stmt* st, int col) {
   const unsigned char* p = sqlite3_column_text(st, col);
@@ -99,12 +88,7 @@ class SqliteAuditStore final : public AuditStore {
     }
     done_cv_.notify_all();
     if (completer_.joinable()) completer_.join();
-    {
-      std::lock_guard lk(checkpoint_mu_);
-      checkpoint_stop_ = true;
-    }
-    checkpoint_cv_.notify_all();
-    if (checkpointer_.joinable()) checkpointer_.join();
+    wal_.reset();  // stops the checkpointer
     if (insert_) sqlite3_finalize(insert_);
     if (db_) sqlite3_close(db_);
     for (auto& c : pool_) {
@@ -128,7 +112,7 @@ class SqliteAuditStore final : public AuditStore {
     if (sync != "off" && sync != "normal" && sync != "full" && sync != "extra") {
       return Error::Invalid("audit.synchronous must be off, normal, full or extra");
     }
-    // Checkpoints run on their own thread (Checkpoint()), not inside the writer's commits, so a
+    // Checkpoints run on their own thread (WalKeeper), not inside the writer's commits, so a
     // checkpoint's writes never stall an acknowledgement.
     //
     // `full` is a pipelined group commit: SQLite commits each group without waiting for the disk
@@ -146,8 +130,8 @@ class SqliteAuditStore final : public AuditStore {
     if (sqlite3_prepare_v2(db_, sql.c_str(), -1, &insert_, nullptr) != SQLITE_OK) {
       return Error::Io(std::string("prepare failed: ") + sqlite3_errmsg(db_), path);
     }
-    sqlite3_wal_hook(db_, &SqliteAuditStore::OnWalCommit, this);
-    restart_frames_ = static_cast<int>(std::max<std::size_t>(opt_.wal_restart_bytes / 4096, 2 * kCheckpointFrames));
+    wal_ = std::make_unique<WalKeeper>(path, opt_.wal_restart_bytes);
+    sqlite3_wal_hook(db_, &WalKeeper::OnCommit, wal_.get());
     sqlite3_stmt* st = nullptr;
     sqlite3_prepare_v2(db_, "SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1", -1, &st, nullptr);
     if (sqlite3_step(st) == SQLITE_ROW) {
@@ -183,10 +167,7 @@ class SqliteAuditStore final : public AuditStore {
       NameThisThread("audit-done");
       Complete();
     });
-    checkpointer_ = std::thread([this] {
-      NameThisThread("audit-ckpt");
-      Checkpoint();
-    });
+    wal_->Start();
     return Status::Ok();
   }
 
@@ -266,7 +247,7 @@ class SqliteAuditStore final : public AuditStore {
     done_drained_.wait(lk, [&] { return done_queue_.empty() && !completing_; });
   }
 
-  bool Healthy() const override { return healthy_.load(); }
+  bool Healthy() const override { return healthy_.load() && !sync_failed_.load(); }
   AuditStoreStats stats() const override {
     AuditStoreStats s;
     s.groups = groups_.load(std::memory_order_relaxed);
@@ -344,43 +325,6 @@ class SqliteAuditStore final : public AuditStore {
     sqlite3_close(c.db);
   }
 
-  // SQLite calls this on the writer's thread after each commit with the WAL's size in frames.
-  static int OnWalCommit(void* self, sqlite3*, const char*, int frames) {
-    auto* store = static_cast<SqliteAuditStore*>(self);
-    store->wal_frames_ = frames;
-    if (frames - store->frames_at_signal_ >= kCheckpointFrames || frames < store->frames_at_signal_) {
-      store->frames_at_signal_ = frames;
-      {
-        std::lock_guard lk(store->checkpoint_mu_);
-        store->checkpoint_wanted_ = true;
-      }
-      store->checkpoint_cv_.notify_one();
-    }
-    return SQLITE_OK;
-  }
-
-  // Between two groups, on the writer's connection: once the WAL is long and the checkpointer
-  // has copied nearly all of it, copy the rest and sync the database, so that the next commit
-  // restarts the WAL. Busy (the checkpointer is at work, or a reader holds an old snapshot): try
-  // after the next group.
-  void RestartWalIfLong() {
-    if (wal_frames_ < restart_frames_) return;
-    restart_wanted_.store(true, std::memory_order_relaxed);
-    // Wait for the checkpointer to come close, unless it cannot keep up at all: then wait for it
-    // (a FULL checkpoint waits on the busy handler for a running checkpoint or old readers).
-    const bool overdue = wal_frames_ >= 4 * restart_frames_;
-    if (!overdue && wal_frames_ - backfilled_.load(std::memory_order_relaxed) > kRestartBacklog) return;
-    int log = 0, copied = 0;
-    const int mode = overdue ? SQLITE_CHECKPOINT_FULL : SQLITE_CHECKPOINT_PASSIVE;
-    if (sqlite3_wal_checkpoint_v2(db_, nullptr, mode, &log, &copied) == SQLITE_OK && log == copied) {
-      wal_frames_ = 0;
-      frames_at_signal_ = 0;
-      backfilled_.store(0, std::memory_order_relaxed);
-      restart_wanted_.store(false, std::memory_order_relaxed);
-      wal_restarts_.fetch_add(1, std::memory_order_relaxed);
-    }
-  }
-
   void Run() {
     std::vector<Item> batch;
     while (true) {
@@ -399,53 +343,13 @@ class SqliteAuditStore final : public AuditStore {
       }
       WriteBatch(batch);
       batch.clear();
-      RestartWalIfLong();
+      if (wal_->RestartIfLong(db_)) wal_restarts_.fetch_add(1, std::memory_order_relaxed);
       {
         std::lock_guard lk(mu_);
         batch_size_ = 0;
       }
       drained_.notify_all();
     }
-  }
-
-  // Moves committed WAL frames into the database every half second (PASSIVE: never blocks the
-  // writer or readers), with its own connection.
-  void Checkpoint() {
-    sqlite3* db = nullptr;
-    std::string path = dir_ + "/audit.db";
-    if (sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, nullptr) != SQLITE_OK) {
-      Log(LogLevel::kError, "audit_checkpointer_failed").Str("error", sqlite3_errmsg(db));
-      sqlite3_close(db);
-      return;
-    }
-    sqlite3_busy_timeout(db, 1000);
-    // A connection learns that the database is in WAL mode when it first reads it; until then a
-    // checkpoint call does nothing (and reports -1 frames).
-    sqlite3_exec(db, "SELECT count(*) FROM sqlite_master", nullptr, nullptr, nullptr);
-    // Its own descriptor of the database file: after copying frames it syncs what it copied, so
-    // that the writer's final checkpoint has little left to write to disk.
-    int db_fd = ::open(path.c_str(), O_RDWR | O_CLOEXEC);
-    std::unique_lock lk(checkpoint_mu_);
-    bool behind = false;  // the last pass left a WAL's worth of frames: go again at once
-    while (!checkpoint_stop_) {
-      if (!behind) checkpoint_cv_.wait_for(lk, std::chrono::milliseconds(500), [&] { return checkpoint_stop_ || checkpoint_wanted_; });
-      checkpoint_wanted_ = false;
-      lk.unlock();
-      int log = 0, copied = 0;
-      if (sqlite3_wal_checkpoint_v2(db, nullptr, SQLITE_CHECKPOINT_PASSIVE, &log, &copied) == SQLITE_OK) {
-        if (copied > 0 && db_fd >= 0) ::fdatasync(db_fd);
-        backfilled_.store(copied, std::memory_order_relaxed);
-        // Behind: go again at once, unless the writer waits to finish the checkpoint itself.
-        behind = log - copied >= kCheckpointFrames && !restart_wanted_.load(std::memory_order_relaxed);
-      } else {
-        behind = false;
-      }
-      lk.lock();
-    }
-    if (db_fd >= 0) ::close(db_fd);
-    lk.unlock();
-    sqlite3_wal_checkpoint_v2(db, nullptr, SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);
-    sqlite3_close(db);
   }
 
   void WriteBatch(std::vector<Item>& batch) {
@@ -572,7 +476,9 @@ class SqliteAuditStore final : public AuditStore {
       if (!error.empty()) {
         // The group is in the log but not known to be on disk: refuse to acknowledge it (a retry
         // with the same request id returns the stored decision) and report not ready.
-        healthy_ = false;
+        // After a failed fsync the kernel may have dropped the dirty pages: this store stays not
+        // ready (a later commit succeeding does not clear it); restart to recover.
+        sync_failed_ = true;
         Log(LogLevel::kError, "audit_sync_failed").Str("error", error).Int("records", static_cast<std::int64_t>(work.size()));
         for (auto& c : work) {
           if (c.result.status != AppendResult::Status::kOk) continue;
@@ -592,12 +498,10 @@ class SqliteAuditStore final : public AuditStore {
   int head_fd_ = -1;
   bool sync_wal_ = false;  // `full`: the completion thread fsyncs the WAL before acknowledging
   int wal_fd_ = -1;        // the completion thread's own descriptor of audit.db-wal
-  int restart_frames_ = 0;    // the WAL is restarted once this long (wal_restart_bytes)
-  int wal_frames_ = 0;        // writer thread: the WAL's length after the last commit
-  int frames_at_signal_ = 0;  // writer thread: the length when the checkpointer was last woken
   std::int64_t last_seq_ = 0;
   std::string last_hash_;
   std::atomic<bool> healthy_{false};
+  std::atomic<bool> sync_failed_{false};
 
   mutable std::mutex mu_;
   std::condition_variable cv_, drained_;
@@ -614,14 +518,8 @@ class SqliteAuditStore final : public AuditStore {
   bool done_stop_ = false;
   std::thread completer_;
 
-  std::mutex checkpoint_mu_;
-  std::condition_variable checkpoint_cv_;
-  bool checkpoint_stop_ = false;
-  bool checkpoint_wanted_ = false;    // the writer saw kCheckpointFrames more frames
-  std::atomic<int> backfilled_{0};    // frames the checkpointer has copied into the database
-  std::atomic<bool> restart_wanted_{false};
-  std::atomic<std::uint64_t> groups_{0}, records_{0}, syncs_{0}, sync_ns_{0}, wal_restarts_{0};  // the WAL is long: the writer finishes the checkpoint
-  std::thread checkpointer_;
+  std::atomic<std::uint64_t> groups_{0}, records_{0}, syncs_{0}, sync_ns_{0}, wal_restarts_{0};
+  std::unique_ptr<WalKeeper> wal_;
 
   RequestIdFilter ids_;
   std::mutex pool_mu_;

@@ -54,6 +54,18 @@ TEST(Exposition, ValidatesNames) {
   EXPECT_FALSE(reg.AddCounter("c_total", "h", {LabelSpec::TopK("a", 1), LabelSpec::TopK("a", 1)}).ok());
 }
 
+// A counter mirroring a total kept elsewhere follows it up, never down.
+TEST(Counter, AdvanceToFollowsATotalUpOnly) {
+  Counter c;
+  c.AdvanceTo(5);
+  EXPECT_EQ(c.Value(), 5);
+  c.AdvanceTo(3);  // a total that went back (a restart of its source) does not lower a counter
+  EXPECT_EQ(c.Value(), 5);
+  c.Inc();
+  c.AdvanceTo(9.5);
+  EXPECT_EQ(c.Value(), 9.5);
+}
+
 TEST(Registry, RendersCounterWithEscapedLabels) {
   MetricsRegistry reg;
   auto fam = reg.AddCounter("vigil_test_total", "Help with \\ and\nnewline.",

@@ -150,6 +150,11 @@ TEST_F(AuditStoreTest, WalIsRestartedUnderContinuousAppends) {
   auto head = s->SignedHead();
   ASSERT_TRUE(head.has_value());
   EXPECT_EQ(head->seq, kRecords);
+  const AuditStoreStats st = s->stats();
+  EXPECT_EQ(st.records, static_cast<std::uint64_t>(kRecords));
+  EXPECT_GE(st.wal_restarts, 1u);
+  EXPECT_GE(st.syncs, 1u);  // synchronous: full
+  EXPECT_LE(st.syncs, st.groups);
   const auto wal_bytes = std::filesystem::file_size(dir_ + "/audit.db-wal");
   EXPECT_LT(wal_bytes, 44u << 20) << "the WAL was not restarted: " << wal_bytes << " bytes";
   s.reset();

@@ -1,0 +1,113 @@
+#include "store/wal_keeper.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+
+#include "core/log.h"
+#include "core/thread_name.h"
+
+namespace vigil {
+namespace {
+
+constexpr int kPageBytes = 4096;
+constexpr int kCheckpointFrames = 1024;  // 4 MB of 4 KB pages
+constexpr int kRestartBacklog = 512;
+
+}  // namespace
+
+WalKeeper::WalKeeper(std::string db_path, std::size_t restart_bytes)
+    : db_path_(std::move(db_path)),
+      restart_frames_(static_cast<int>(std::max<std::size_t>(restart_bytes / kPageBytes, 2 * kCheckpointFrames))) {}
+
+WalKeeper::~WalKeeper() {
+  {
+    std::lock_guard lk(mu_);
+    stop_ = true;
+  }
+  cv_.notify_all();
+  if (thread_.joinable()) thread_.join();
+}
+
+void WalKeeper::Start() {
+  thread_ = std::thread([this] {
+    NameThisThread("audit-ckpt");
+    Run();
+  });
+}
+
+int WalKeeper::OnCommit(void* self, sqlite3*, const char*, int frames) {
+  auto* k = static_cast<WalKeeper*>(self);
+  k->wal_frames_ = frames;
+  if (frames - k->frames_at_signal_ >= kCheckpointFrames || frames < k->frames_at_signal_) {
+    k->frames_at_signal_ = frames;
+    {
+      std::lock_guard lk(k->mu_);
+      k->wanted_ = true;
+    }
+    k->cv_.notify_one();
+  }
+  return SQLITE_OK;
+}
+
+bool WalKeeper::RestartIfLong(sqlite3* writer) {
+  if (wal_frames_ < restart_frames_) return false;
+  restart_wanted_.store(true, std::memory_order_relaxed);
+  // Wait for the checkpointer to come close, unless it cannot keep up at all: then wait for it
+  // (a FULL checkpoint waits on the busy handler for a running checkpoint or old readers). Busy
+  // otherwise (the checkpointer is at work, or a reader holds an old snapshot): try after the
+  // next group.
+  const bool overdue = wal_frames_ >= 4 * restart_frames_;
+  if (!overdue && wal_frames_ - backfilled_.load(std::memory_order_relaxed) > kRestartBacklog) return false;
+  int log = 0, copied = 0;
+  const int mode = overdue ? SQLITE_CHECKPOINT_FULL : SQLITE_CHECKPOINT_PASSIVE;
+  if (sqlite3_wal_checkpoint_v2(writer, nullptr, mode, &log, &copied) != SQLITE_OK || log != copied) return false;
+  wal_frames_ = 0;
+  frames_at_signal_ = 0;
+  backfilled_.store(0, std::memory_order_relaxed);
+  restart_wanted_.store(false, std::memory_order_relaxed);
+  return true;
+}
+
+// Copies committed WAL frames into the database (PASSIVE: never blocks the writer or readers)
+// with its own connection, then syncs what it copied.
+void WalKeeper::Run() {
+  sqlite3* db = nullptr;
+  if (sqlite3_open_v2(db_path_.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, nullptr) != SQLITE_OK) {
+    Log(LogLevel::kError, "audit_checkpointer_failed").Str("error", sqlite3_errmsg(db));
+    sqlite3_close(db);
+    return;
+  }
+  sqlite3_busy_timeout(db, 1000);
+  // A connection learns that the database is in WAL mode when it first reads it; until then a
+  // checkpoint call does nothing (and reports -1 frames).
+  sqlite3_exec(db, "SELECT count(*) FROM sqlite_master", nullptr, nullptr, nullptr);
+  // Its own descriptor of the database file: syncing what each pass copied leaves the writer's
+  // final checkpoint little to write to disk.
+  int db_fd = ::open(db_path_.c_str(), O_RDWR | O_CLOEXEC);
+  std::unique_lock lk(mu_);
+  bool behind = false;  // the last pass left another 4 MB: go again at once
+  while (!stop_) {
+    if (!behind) cv_.wait_for(lk, std::chrono::milliseconds(500), [&] { return stop_ || wanted_; });
+    wanted_ = false;
+    lk.unlock();
+    int log = 0, copied = 0;
+    if (sqlite3_wal_checkpoint_v2(db, nullptr, SQLITE_CHECKPOINT_PASSIVE, &log, &copied) == SQLITE_OK) {
+      if (copied > 0 && db_fd >= 0) ::fdatasync(db_fd);
+      backfilled_.store(copied, std::memory_order_relaxed);
+      // Behind: go again at once, unless the writer waits to finish the checkpoint itself.
+      behind = log - copied >= kCheckpointFrames && !restart_wanted_.load(std::memory_order_relaxed);
+    } else {
+      behind = false;
+    }
+    lk.lock();
+  }
+  lk.unlock();
+  if (db_fd >= 0) ::close(db_fd);
+  sqlite3_wal_checkpoint_v2(db, nullptr, SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);
+  sqlite3_close(db);
+}
+
+}  // namespace vigil
