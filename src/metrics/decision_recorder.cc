@@ -1,9 +1,9 @@
 #include "metrics/decision_recorder.h"
 
 #include <algorithm>
+#include <bit>
 #include <cstring>
 #include <memory>
-#include <optional>
 
 #include "metrics/monitoring_events.h"
 #include "pipeline/engine.h"
@@ -107,88 +107,117 @@ Slice Labelled(const Slice& raw) {
   return name.size() == v.size() && SameBytes(name.data(), v.data(), v.size());
 }
 
-// A few bytes standing for a value in the slice hash: its length and its first, middle and last
-// bytes. Values alike in those share bits; that costs only cache slots, since the values are
-// compared in full after the lookup.
-std::uint64_t ValueBits(std::string_view v) {
-  const std::size_t n = v.size();
-  if (n == 0) return 0;
-  const auto* p = reinterpret_cast<const unsigned char*>(v.data());
-  return n | (std::uint64_t{p[0]} << 16) | (std::uint64_t{p[n / 2]} << 24) | (std::uint64_t{p[n - 1]} << 32);
-}
+// A slice's values as 64-bit words that encode them exactly given their lengths: a value of 1 to 3
+// bytes is its first, middle and last bytes; of 4 to 8 bytes, two overlapping 4-byte loads; of 9
+// to 16, two overlapping 8-byte loads; of 17 to 24, three. One to three loads a value, compared
+// word by word (with the lengths); the slice hash is taken from the same words. A value over 24
+// bytes (rare: it folds into "other" past a label's max_len anyway) gives its first 16 and last 8
+// bytes as words, and the key is also kept whole (`long_key`, each value after its 4-byte length)
+// and compared byte by byte.
+constexpr std::size_t kValues = 10;
+constexpr std::size_t kKeyWords = 3 * kValues;
 
-// The slice's hash: one independent multiply per value (distinct odd constants by position).
-std::uint64_t SliceHash(const std::string_view (&v)[10]) {
-  static constexpr std::uint64_t kMul[10] = {
-      0x9e3779b97f4a7c15ull, 0xbf58476d1ce4e5b9ull, 0x94d049bb133111ebull, 0xd6e8feb86659fd93ull,
-      0xa0761d6478bd642full, 0xe7037ed1a0b428dbull, 0x8ebc6af09c88c6e3ull, 0x589965cc75374cc3ull,
-      0x1d8e4e27c47d124full, 0xc2b2ae3d27d4eb4full};
-  std::uint64_t h = 0;
-  for (int i = 0; i < 10; ++i) h += ValueBits(v[i]) * kMul[i];
-  h ^= h >> 29;
-  h *= 0xd6e8feb86659fd93ull;
-  h ^= h >> 32;
-  return h;
-}
-
-// A slice's values kept for comparison: their lengths, and the values end to end inline when they
-// take at most kInlineKey bytes, else in `long_key` (each value with its 4-byte length in front).
-constexpr std::size_t kInlineKey = 96;
 struct SliceKey {
-  std::uint32_t len[10] = {};
-  bool is_long = false;
-  char inline_key[kInlineKey];
-  std::string long_key;
+  std::uint32_t len[kValues];
+  std::uint32_t words = 0;
+  bool has_long = false;  // some value is over 24 bytes: `long_key` decides
+  std::uint64_t w[kKeyWords];
 
-  void Set(const std::string_view (&v)[10]) {
-    std::size_t total = 0;
-    is_long = false;
-    for (int i = 0; i < 10; ++i) {
-      len[i] = static_cast<std::uint32_t>(std::min<std::size_t>(v[i].size(), 0xffffffffu));
-      is_long |= v[i].size() >= 0xffffffffu;
-      total += v[i].size();
-    }
-    is_long |= total > kInlineKey;
-    long_key.clear();
-    if (!is_long) {
-      char* out = inline_key;
-      for (const auto& x : v) {
-        if (!x.empty()) std::memcpy(out, x.data(), x.size());
-        out += x.size();
+  // Fills the key from `v` and returns the slice hash: one independent multiply per value (of its
+  // words folded into one and its length; distinct odd constants by position), then a final mix.
+  [[gnu::always_inline]] inline std::uint64_t Build(const std::string_view (&v)[kValues]) {
+    static constexpr std::uint64_t kMul[kValues] = {
+        0x9e3779b97f4a7c15ull, 0xbf58476d1ce4e5b9ull, 0x94d049bb133111ebull, 0xd6e8feb86659fd93ull,
+        0xa0761d6478bd642full, 0xe7037ed1a0b428dbull, 0x8ebc6af09c88c6e3ull, 0x589965cc75374cc3ull,
+        0x1d8e4e27c47d124full, 0xc2b2ae3d27d4eb4full};
+    auto load8 = [](const char* p) {
+      std::uint64_t x;
+      std::memcpy(&x, p, 8);
+      return x;
+    };
+    auto load4 = [](const char* p) {
+      std::uint32_t x;
+      std::memcpy(&x, p, 4);
+      return std::uint64_t{x};
+    };
+    std::uint32_t k = 0;
+    std::uint64_t h = 0;
+    bool long_value = false;
+#pragma GCC unroll 10
+    for (std::size_t i = 0; i < kValues; ++i) {
+      const std::size_t n = v[i].size();
+      const char* p = v[i].data();
+      len[i] = static_cast<std::uint32_t>(std::min<std::size_t>(n, 0xffffffffu));
+      std::uint64_t x = 0;
+      if (n > 8) {
+        std::uint64_t a = load8(p);
+        const std::uint64_t b = load8(p + n - 8);
+        w[k++] = a;
+        if (n > 16) {
+          const std::uint64_t m = load8(p + 8);
+          w[k++] = m;
+          a ^= std::rotl(m, 21);
+          long_value |= n > 24;
+        }
+        w[k++] = b;
+        x = a ^ std::rotl(b, 32);
+      } else if (n >= 4) {
+        x = load4(p) | (load4(p + n - 4) << 32);
+        w[k++] = x;
+      } else if (n > 0) {
+        const auto* u = reinterpret_cast<const unsigned char*>(p);
+        x = std::uint64_t{u[0]} | (std::uint64_t{u[n / 2]} << 8) | (std::uint64_t{u[n - 1]} << 16);
+        w[k++] = x;
       }
-      return;
+      h += (x + n) * kMul[i];
     }
-    for (const auto& x : v) {
-      const auto n = static_cast<std::uint32_t>(x.size());
-      char b[sizeof n];
-      std::memcpy(b, &n, sizeof n);
-      long_key.append(b, sizeof n).append(x);
-    }
+    words = k;
+    has_long = long_value;
+    h ^= h >> 29;
+    h *= 0xd6e8feb86659fd93ull;
+    h ^= h >> 32;
+    return h;
   }
 
-  bool Equals(const std::string_view (&v)[10]) const {
-    if (is_long) return LongEquals(v);
-    const char* k = inline_key;
-    for (int i = 0; i < 10; ++i) {
-      if (len[i] != v[i].size() || !SameBytes(k, v[i].data(), len[i])) return false;
-      k += len[i];
+  // Same lengths and words (the long key, when there is one, is compared by the caller).
+  [[gnu::always_inline]] inline bool SameWords(const SliceKey& o) const {
+    std::uint64_t d = 0;
+    for (std::size_t i = 0; i < kValues; i += 2) {
+      std::uint64_t a, b;
+      std::memcpy(&a, &len[i], 8);
+      std::memcpy(&b, &o.len[i], 8);
+      d |= a ^ b;
     }
-    return true;
-  }
-
-  [[gnu::noinline]] bool LongEquals(const std::string_view (&v)[10]) const {
-    std::string_view key = long_key;
-    for (const auto& x : v) {
-      std::uint32_t n;
-      if (key.size() < sizeof n) return false;
-      std::memcpy(&n, key.data(), sizeof n);
-      key.remove_prefix(sizeof n);
-      if (n != x.size() || key.size() < n || key.substr(0, n) != x) return false;
-      key.remove_prefix(n);
-    }
-    return key.empty();
+    if (d != 0) return false;  // equal lengths: the same number of words
+#pragma GCC unroll 4
+    for (std::uint32_t i = 0; i < words; ++i) d |= w[i] ^ o.w[i];
+    return d == 0;
   }
 };
+
+// The whole values, for keys with a value over 24 bytes: each after its 4-byte length.
+std::string LongKey(const std::string_view (&v)[kValues]) {
+  std::string key;
+  for (const auto& x : v) {
+    const auto n = static_cast<std::uint32_t>(std::min<std::size_t>(x.size(), 0xffffffffu));
+    char b[sizeof n];
+    std::memcpy(b, &n, sizeof n);
+    key.append(b, sizeof n).append(x);
+  }
+  return key;
+}
+
+[[gnu::noinline]] bool LongKeyEquals(std::string_view key, const std::string_view (&v)[kValues]) {
+  for (const auto& x : v) {
+    std::uint32_t n;
+    if (key.size() < sizeof n) return false;
+    std::memcpy(&n, key.data(), sizeof n);
+    key.remove_prefix(sizeof n);
+    if (n != x.size() || key.size() < n || key.substr(0, n) != x) return false;
+    key.remove_prefix(n);
+  }
+  return key.empty();
+}
 
 // A histogram found by name (stage, signal), with its cells in the cache's thread.
 struct alignas(64) NamedHistogram {
@@ -237,6 +266,7 @@ struct DecisionRecorder::Entry {
   std::uint8_t inline_reasons = 0;
   Reason first_reasons[kInlineReasons];
   SliceKey key;
+  std::string long_key;  // when key.has_long
   std::vector<Reason> more_reasons;  // past kInlineReasons, up to kMaxNamed in all
   std::unique_ptr<FlowSeries> own_fs;  // when the cache holds too many flows
 
@@ -278,6 +308,7 @@ struct DecisionRecorder::Cache {
 namespace {
 
 std::atomic<std::uint64_t> g_recorder_ids{0};
+std::atomic<std::uint64_t> g_test_hash{0};
 
 // The calling thread's caches, by recorder id. Owned by the thread (freed when it exits); a
 // recorder destroyed before leaves its cache here until the thread exits or the slot is reused.
@@ -293,7 +324,18 @@ struct ThreadCaches {
 
 thread_local ThreadCaches tls_caches;
 
+// The cache the calling thread used last, checked before the 4 slots. Only the slow path replaces
+// a slot (destroying its cache), and it always points this at the cache it returns, so this never
+// names a destroyed cache (recorder ids are never reused).
+struct LastCache {
+  std::uint64_t recorder = 0;
+  DecisionRecorder::Cache* cache = nullptr;
+};
+thread_local LastCache tls_last_cache;
+
 }  // namespace
+
+void SetSliceHashForTests(std::uint64_t hash) { g_test_hash.store(hash, std::memory_order_relaxed); }
 
 DecisionRecorder::DecisionRecorder(const DecisionFamilies& families, EngineFn engine)
     : f_(families), engine_fn_(std::move(engine)), id_(g_recorder_ids.fetch_add(1, std::memory_order_relaxed) + 1) {}
@@ -301,15 +343,25 @@ DecisionRecorder::DecisionRecorder(const DecisionFamilies& families, EngineFn en
 DecisionRecorder::~DecisionRecorder() = default;
 
 DecisionRecorder::Cache& DecisionRecorder::ThreadCache() const {
+  LastCache& last = tls_last_cache;
+  if (last.recorder == id_) [[likely]] return *last.cache;
+  return FindThreadCache();
+}
+
+DecisionRecorder::Cache& DecisionRecorder::FindThreadCache() const {
   ThreadCaches& t = tls_caches;
+  ThreadCaches::Item* found = nullptr;
   for (auto& item : t.items) {
-    if (item.recorder == id_) return *item.cache;
+    if (item.recorder == id_) found = &item;
   }
-  auto& item = t.items[t.next];
-  t.next = (t.next + 1) % ThreadCaches::kPerThread;
-  item.recorder = id_;
-  item.cache = std::make_unique<Cache>();
-  return *item.cache;
+  if (found == nullptr) {
+    found = &t.items[t.next];
+    t.next = (t.next + 1) % ThreadCaches::kPerThread;
+    found->recorder = id_;
+    found->cache = std::make_unique<Cache>();
+  }
+  tls_last_cache = {id_, found->cache.get()};
+  return *found->cache;
 }
 
 namespace {
@@ -327,12 +379,9 @@ void Apply(const DecisionFamilies& f, DecisionRecorder::Entry& e, const Slice& r
            const ReasonCatalogue* cat) {
   const DecisionRequest& req = ev.request;
   const Decision& d = ev.decision;
-  // The label values, worked out only when a series is resolved.
-  std::optional<Slice> labelled;
-  auto L = [&]() -> const Slice& {
-    if (!labelled) labelled = Labelled(raw);
-    return *labelled;
-  };
+  // The label values, worked out only when a series is resolved (in the cold lambdas: kept out of
+  // the hot path, where an optional<Slice> cost a 168-byte `rep stos` per decision).
+  auto L = [&raw]() { return Labelled(raw); };
   if (!e.decisions.valid()) {
     Cold([&] {
       e.decisions = f.decisions
@@ -380,7 +429,7 @@ void Apply(const DecisionFamilies& f, DecisionRecorder::Entry& e, const Slice& r
   bool security_reason = false;
   for (const auto& r : d.reasons) {
     const DecisionRecorder::Entry::Reason* hit = e.FindReason(r.code);
-    DecisionRecorder::Entry::Reason fresh{};
+    DecisionRecorder::Entry::Reason fresh;  // filled only on a miss (no zeroing on the hot path)
     if (hit == nullptr) {
       Cold([&] {
         std::string_view code = BuiltinReasonName(r.code);
@@ -463,13 +512,18 @@ void DecisionRecorder::Record(const DecisionEvent& ev, EventWriter* events) {
       }
     }
   }
-  const std::string_view values[10] = {s.flow, s.platform, s.device, s.browser, s.sdk,
-                                       s.app,  s.model,    s.policy, s.outcome, s.band};
-  const std::uint64_t hash = SliceHash(values);
+  const std::string_view values[kValues] = {s.flow, s.platform, s.device, s.browser, s.sdk,
+                                            s.app,  s.model,    s.policy, s.outcome, s.band};
+  SliceKey key;
+  std::uint64_t hash = key.Build(values);
+  if (const std::uint64_t forced = g_test_hash.load(std::memory_order_relaxed); forced != 0) [[unlikely]] {
+    hash = forced;
+  }
   Cache::Set& set = c.sets[hash & (kSets - 1)];
   Entry* slot = nullptr;
   for (std::size_t w = 0; w < kWays; ++w) {
-    if (set.hash[w] == hash && set.entry[w] && set.entry[w]->key.Equals(values)) {
+    if (set.hash[w] == hash && set.entry[w] && set.entry[w]->key.SameWords(key) &&
+        (!key.has_long || LongKeyEquals(set.entry[w]->long_key, values))) {
       slot = set.entry[w].get();
       break;
     }
@@ -491,7 +545,8 @@ void DecisionRecorder::Record(const DecisionEvent& ev, EventWriter* events) {
     slot = set.entry[way].get();
     set.hash[way] = hash;
     slot->hash = hash;
-    slot->key.Set(values);
+    slot->key = key;
+    if (key.has_long) slot->long_key = LongKey(values);
     for (const auto& fl : c.flows) {
       if (fl->flow == s.flow && fl->model == s.model) {
         slot->fs = fl.get();

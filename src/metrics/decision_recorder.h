@@ -51,6 +51,10 @@ struct DecisionFamilies {
   Counter* events_dropped = nullptr;
 };
 
+// Tests only: when non-zero, every slice hashes to `hash` (one cache set, one hash word), so only
+// the comparison of the values tells slices apart. 0 (the default) restores the real hash.
+void SetSliceHashForTests(std::uint64_t hash);
+
 class DecisionRecorder {
  public:
   using EngineFn = std::function<std::shared_ptr<const DecisionEngine>()>;
@@ -71,7 +75,8 @@ class DecisionRecorder {
   struct Cache;
 
  private:
-  Cache& ThreadCache() const;
+  Cache& ThreadCache() const;      // the last one used by this thread, else FindThreadCache
+  [[gnu::noinline]] Cache& FindThreadCache() const;
 
   const DecisionFamilies& f_;
   EngineFn engine_fn_;

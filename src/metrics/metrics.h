@@ -47,7 +47,7 @@ namespace metrics_detail {
 // every bound is positive, a table indexed by a positive value's exponent and first 4 mantissa
 // bits (its top 16 bits, which order positive doubles) gives the first bucket that can hold it,
 // and a scan finishes over the bounds within that 1/16 of an octave (one or two for the shipped
-// buckets). Otherwise, or for values outside the table, the scan starts at 0 or ends at once.
+// buckets). Otherwise (a one-entry table holding 0) the scan starts at the first bound.
 class BucketFinder {
  public:
   explicit BucketFinder(std::vector<double> bounds);
@@ -55,24 +55,25 @@ class BucketFinder {
   BucketFinder& operator=(const BucketFinder&) = delete;
   const std::vector<double>& bounds() const { return bounds_; }
 
+  // Branch-free up to the scan: the key is signed (negative values, -0.0 and negative NaN get
+  // negative keys) and clamped into the table, whose first entry is 0 and whose last entry starts
+  // the scan that carries values above the table (and positive NaN) to bounds.size().
   std::size_t Find(double v) const {
-    const double* bounds = bounds_.data();
-    const std::size_t n = bounds_.size();
-    std::size_t b = 0;
-    if (v > 0.0) {  // never true with an empty table: lo_ is then above every key
-      const std::uint64_t key = std::bit_cast<std::uint64_t>(v) >> kShift;
-      const std::uint64_t k = key - lo_;
-      if (key >= lo_) b = k < table_n_ ? table_[k] : n;
-    }
-    while (b < n && !(v <= bounds[b])) ++b;
+    std::int64_t k = (std::bit_cast<std::int64_t>(v) >> kShift) - lo_;
+    k = k < 0 ? 0 : k;
+    k = k > last_ ? last_ : k;
+    std::size_t b = table_[k];
+    while (b < n_ && !(v <= bounds_p_[b])) ++b;
     return b;
   }
 
  private:
   static constexpr int kShift = 48;  // sign, exponent and 4 mantissa bits
   std::vector<double> bounds_;
-  std::uint64_t lo_ = ~std::uint64_t{0};  // the key of bounds_[0] (all ones: no table)
-  std::uint64_t table_n_ = 0;
+  const double* bounds_p_ = nullptr;  // bounds_.data()
+  std::size_t n_ = 0;                 // bounds_.size()
+  std::int64_t lo_ = 0;               // the key of bounds_[0] (0 without a table)
+  std::int64_t last_ = 0;             // the table's last index (0 without a table)
   const std::uint8_t* table_ = nullptr;   // table_store_
   std::vector<std::uint8_t> table_store_;  // per key from lo_: bounds below the key's smallest value
 };

@@ -38,9 +38,13 @@ namespace metrics_detail {
 
 BucketFinder::BucketFinder(std::vector<double> bounds) : bounds_(std::move(bounds)) {
   constexpr std::size_t kMaxTable = 4096;
+  bounds_p_ = bounds_.data();
+  n_ = bounds_.size();
+  table_store_.assign(1, 0);  // no table: every value scans from the first bound
+  table_ = table_store_.data();
   if (bounds_.empty() || !(bounds_.front() > 0.0) || !std::isfinite(bounds_.back()) ||
       !std::is_sorted(bounds_.begin(), bounds_.end()) || bounds_.size() > 255) {
-    return;  // scan from the first bucket
+    return;
   }
   const std::uint64_t lo = std::bit_cast<std::uint64_t>(bounds_.front()) >> kShift;
   const std::uint64_t hi = std::bit_cast<std::uint64_t>(bounds_.back()) >> kShift;
@@ -52,8 +56,10 @@ BucketFinder::BucketFinder(std::vector<double> bounds) : bounds_(std::move(bound
     while (below < bounds_.size() && bounds_[below] < smallest) ++below;
     table_store_[k] = static_cast<std::uint8_t>(below);
   }
-  lo_ = lo;
-  table_n_ = table_store_.size();
+  // Keys below lo_ clamp to entry 0: it must send them to the first bound.
+  table_store_[0] = 0;
+  lo_ = static_cast<std::int64_t>(lo);
+  last_ = static_cast<std::int64_t>(table_store_.size() - 1);
   table_ = table_store_.data();
 }
 

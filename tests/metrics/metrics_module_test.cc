@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include <cmath>
 #include <filesystem>
 #include <random>
 #include <thread>
@@ -184,10 +185,27 @@ TEST_F(ModuleFixture, EventFilesRotate) {
 namespace vigil {
 namespace {
 
+// The slice cache tests run twice: with the real slice hash, and with every slice forced to one
+// hash (one cache set, equal hash words), where only the comparison of the values keeps slices
+// apart.
+class SliceCacheTest : public ModuleFixture, public ::testing::WithParamInterface<bool> {
+ protected:
+  void ForceHash() {
+    if (GetParam()) SetSliceHashForTests(0x5eed);
+  }
+  void TearDown() override {
+    SetSliceHashForTests(0);
+    ModuleFixture::TearDown();
+  }
+};
+INSTANTIATE_TEST_SUITE_P(Hash, SliceCacheTest, ::testing::Values(false, true),
+                         [](const ::testing::TestParamInfo<bool>& p) { return p.param ? "forced" : "real"; });
+
 // The slice cache (metrics/decision_recorder.h) must never mix up slices: values that differ only
 // in the middle (same length, same first and last 8 bytes: the same cache hash word), values whose
 // concatenations agree, and slices taking turns in one cache slot all count in their own series.
-TEST_F(ModuleFixture, SliceCacheKeepsLookAlikeSlicesApart) {
+TEST_P(SliceCacheTest, SliceCacheKeepsLookAlikeSlicesApart) {
+  ForceHash();
   Make("");
   const std::string a = "web-2.4.1-build-AAAA-0001";
   const std::string b = "web-2.4.1-bXild-AAAA-0001";  // differs from `a` only in the middle
@@ -213,7 +231,8 @@ TEST_F(ModuleFixture, SliceCacheKeepsLookAlikeSlicesApart) {
 
 // The slice cache compares values word by word: values of every length that differ in any one
 // byte keep their own series.
-TEST_F(ModuleFixture, SliceCacheComparesEveryByte) {
+TEST_P(SliceCacheTest, SliceCacheComparesEveryByte) {
+  ForceHash();
   Make("labels:\n  sdk_version: {top_k: 1000}\n");
   std::vector<std::string> values;
   for (std::size_t len : {1, 2, 3, 4, 5, 7, 8, 9, 15, 16, 17, 24, 25, 31, 32, 33, 40}) {
@@ -232,6 +251,100 @@ TEST_F(ModuleFixture, SliceCacheComparesEveryByte) {
   ASSERT_EQ(e.error, "");
   for (const auto& v : values) ASSERT_EQ(e.Sum("vigil_decisions_total", {{"sdk_version", v}}), 2) << v;
   EXPECT_EQ(e.Sum("vigil_decisions_total"), 2.0 * static_cast<double>(values.size()));
+}
+
+// The slice key encodes each value in words that are exact only together with its length
+// ("abcd" and "abcdabcd" give the same word; "ab" and "abb" the same bytes): values that agree in
+// their words but not their lengths, and values shifted across label boundaries, count apart.
+TEST_P(SliceCacheTest, SliceCacheKeepsSameWordsOfOtherLengthsApart) {
+  ForceHash();
+  Make("labels:\n  platform: {top_k: 100}\n  device_class: {top_k: 100}\n");
+  const std::vector<std::pair<std::string, std::string>> slices = {
+      {"abcd", ""}, {"abcdabcd", ""}, {"ab", "c"}, {"a", "bc"}, {"abc", ""}, {"", "abc"}, {"ab", "b"},
+      {"abb", ""}, {"abcdefgh12345678", ""}, {"abcdefgh", "12345678"}, {"12345678abcdefgh", ""}};
+  DecisionRequest req;
+  req.flow_type = "onboarding";
+  Decision d;
+  d.outcome = Outcome::kPass;
+  d.outcome_name = "pass";
+  d.band_name = "pass";
+  std::vector<StageTiming> timings;
+  for (int round = 0; round < 3; ++round) {
+    for (std::size_t i = 0; i < slices.size(); ++i) {
+      req.context = AttributeMap();
+      if (!slices[i].first.empty()) req.context.SetString("platform", slices[i].first);
+      if (!slices[i].second.empty()) req.context.SetString("device_class", slices[i].second);
+      for (std::size_t k = 0; k <= i; ++k) module_->OnDecided(DecisionEvent{req, d, "e", "k", timings, 1.0, 0});
+    }
+  }
+  auto e = Scrape();
+  ASSERT_EQ(e.error, "");
+  for (std::size_t i = 0; i < slices.size(); ++i) {
+    const std::string platform = slices[i].first.empty() ? "none" : slices[i].first;
+    const std::string device = slices[i].second.empty() ? "none" : slices[i].second;
+    EXPECT_EQ(e.Sum("vigil_decisions_total", {{"platform", platform}, {"device_class", device}}), 3.0 * (i + 1))
+        << platform << "/" << device;
+  }
+}
+
+// Histogram counts and sums are exact: latencies and scores spread over every bucket, from many
+// slices, give the bucket counts and sums worked out here value by value (the count is the +Inf
+// bucket, taken from the bucket cells).
+TEST_F(ModuleFixture, HistogramCountsAndSumsAreExact) {
+  Make("labels:\n  sdk_version: {top_k: 100}\n");
+  const std::vector<double> le = LatencyBuckets();
+  const std::vector<double> score_le = ScoreBuckets();
+  std::vector<double> latency_ms, scores;
+  for (int i = 0; i < 400; ++i) {
+    latency_ms.push_back(i % 7 == 0 ? le[static_cast<std::size_t>(i / 7) % le.size()] * 1000.0  // on a bound
+                                    : 0.01 * std::pow(1.05, i));                                  // 0.01 ms .. 3 s
+    scores.push_back(i % 5 == 0 ? score_le[static_cast<std::size_t>(i / 5) % score_le.size()] : (i % 101) / 100.0);
+  }
+  Decision d;
+  d.outcome = Outcome::kPass;
+  d.outcome_name = "pass";
+  d.band_name = "pass";
+  d.model_version = "m1";
+  d.fusion.has_score = true;
+  std::vector<StageTiming> timings = {{"quality", 0.0}};
+  double latency_sum = 0.0, stage_sum = 0.0, score_sum = 0.0;
+  for (std::size_t i = 0; i < latency_ms.size(); ++i) {
+    DecisionRequest req;
+    req.flow_type = "onboarding";
+    req.context.SetString("sdk_version", "sdk-" + std::to_string(i % 13));
+    d.fusion.score = scores[i];
+    timings[0].ms = latency_ms[(i * 7) % latency_ms.size()];
+    module_->OnDecided(DecisionEvent{req, d, "e", "k", timings, latency_ms[i], 0});
+    latency_sum += latency_ms[i] / 1000.0;
+    stage_sum += timings[0].ms / 1000.0;
+    score_sum += scores[i];
+  }
+  auto e = Scrape();
+  ASSERT_EQ(e.error, "");
+  auto le_text = [](double b) {
+    std::string s;
+    FormatSampleValue(b, s);
+    return s;
+  };
+  for (double b : le) {
+    double below = 0;
+    for (double ms : latency_ms) below += (ms / 1000.0 <= b) ? 1 : 0;
+    EXPECT_EQ(e.Sum("vigil_decision_latency_seconds_bucket", {{"le", le_text(b)}}), below) << b;
+    EXPECT_EQ(e.Sum("vigil_stage_latency_seconds_bucket", {{"le", le_text(b)}, {"stage", "quality"}}), below) << b;
+  }
+  for (double b : score_le) {
+    double below = 0;
+    for (double v : scores) below += (v <= b) ? 1 : 0;
+    EXPECT_EQ(e.Sum("vigil_signal_score_bucket", {{"le", le_text(b)}, {"signal", "fusion"}}), below) << b;
+  }
+  const auto n = static_cast<double>(latency_ms.size());
+  EXPECT_EQ(e.Sum("vigil_decision_latency_seconds_bucket", {{"le", "+Inf"}}), n);
+  EXPECT_EQ(e.Sum("vigil_decision_latency_seconds_count"), n);
+  EXPECT_EQ(e.Sum("vigil_stage_latency_seconds_count", {{"stage", "quality"}}), n);
+  EXPECT_EQ(e.Sum("vigil_signal_score_count", {{"signal", "fusion"}}), n);
+  EXPECT_DOUBLE_EQ(e.Sum("vigil_decision_latency_seconds_sum"), latency_sum);
+  EXPECT_DOUBLE_EQ(e.Sum("vigil_stage_latency_seconds_sum", {{"stage", "quality"}}), stage_sum);
+  EXPECT_DOUBLE_EQ(e.Sum("vigil_signal_score_sum", {{"signal", "fusion"}}), score_sum);
 }
 
 // Each thread keeps its own caches (of its last 4 recorders): decisions from threads that come

@@ -211,7 +211,8 @@ TEST(HistogramTest, BucketHelpers) {
 TEST(HistogramTest, BucketFinderAgreesWithAScan) {
   const std::vector<std::vector<double>> sets = {
       LatencyBuckets(), ScoreBuckets(), ExponentialBuckets(1e-9, 10, 19), LinearBuckets(-1, 0.25, 9),
-      {0.1, 0.1, 0.2}, {5}, {1e-300, 1e300}, {0.05, 0.0500001, 0.06}, ExponentialBuckets(0.001, 1.01, 64)};
+      {0.1, 0.1, 0.2}, {5}, {1e-300, 1e300}, {0.05, 0.0500001, 0.06}, ExponentialBuckets(0.001, 1.01, 64),
+      {}, {-3, -2}, {0.0, 1.0}, {-1e-300, 1e-300}};
   std::mt19937_64 rng(7);
   std::uniform_real_distribution<double> unit(0, 1);
   for (const auto& bounds : sets) {
@@ -223,15 +224,18 @@ TEST(HistogramTest, BucketFinderAgreesWithAScan) {
     };
     std::vector<double> values = {0.0, -0.0, -1.0, 1e-320, std::numeric_limits<double>::quiet_NaN(),
                                   std::numeric_limits<double>::infinity(), -std::numeric_limits<double>::infinity(),
-                                  std::numeric_limits<double>::max(), std::numeric_limits<double>::denorm_min()};
+                                  std::numeric_limits<double>::max(), std::numeric_limits<double>::denorm_min(),
+                                  -std::numeric_limits<double>::quiet_NaN(), -std::numeric_limits<double>::max(),
+                                  -std::numeric_limits<double>::denorm_min()};
     for (double b : bounds) {
       for (double v : {b, std::nextafter(b, -INFINITY), std::nextafter(b, INFINITY), b * 0.999, b * 1.001}) {
         values.push_back(v);
       }
     }
     for (int i = 0; i < 2000; ++i) {
-      values.push_back(bounds.front() - 1 + unit(rng) * (bounds.back() - bounds.front() + 2));
-      values.push_back(bounds.back() * unit(rng));
+      const double lo = bounds.empty() ? 0.0 : bounds.front(), hi = bounds.empty() ? 1.0 : bounds.back();
+      values.push_back(lo - 1 + unit(rng) * (hi - lo + 2));
+      values.push_back(hi * unit(rng));
       values.push_back(std::exp2(unit(rng) * 80 - 40));
     }
     for (double v : values) ASSERT_EQ(finder.Find(v), scan(v)) << "value " << v << " bounds " << bounds.size();
