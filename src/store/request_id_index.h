@@ -13,7 +13,8 @@
 // so a lookup probes each segment (about log2(records / 1M) + 1 of them). A lookup returns the
 // seqs whose fingerprint matches; the caller reads those records and compares the id, so a
 // fingerprint collision costs a read, never a wrong answer (about 1 in 5 million lookups of a new
-// id at 10 million records). Memory: 8 bytes a slot, 11-16 bytes per record in the log.
+// id at 10 million records). Memory: 8 bytes a slot; 11-23 bytes per record in the log (16 on
+// average over a doubling: 11 just before a new segment, 23 just after).
 //
 // One writer (the audit writer thread) adds; any thread looks up.
 #pragma once
