@@ -61,8 +61,10 @@ class SqliteAuditStore final : public AuditStore {
     if (completer_.joinable()) completer_.join();
     wal_.reset();  // stops the checkpointer
     if (insert_) sqlite3_finalize(insert_);
-    if (db_) sqlite3_close(db_);
     if (id_at_seq_) sqlite3_finalize(id_at_seq_);
+    // Every statement finalized first: with one left open, close fails (SQLITE_BUSY), and the
+    // connection and its last checkpoint would be lost.
+    if (db_ && sqlite3_close(db_) != SQLITE_OK) Log(LogLevel::kError, "audit_close_failed").Str("error", sqlite3_errmsg(db_));
     if (wal_fd_ >= 0) ::close(wal_fd_);
   }
 
