@@ -27,6 +27,7 @@ void WriteAlert(JsonWriter& w, const Alert& a) {
       .Field("baseline", a.baseline)
       .Field("threshold", a.threshold)
       .Field("p_value", a.p_value)
+      .Field("dispersion", a.dispersion)
       .Field("first_action", a.action);
   Time(w, "pending_since", a.pending_since_ms);
   Time(w, "fired_at", a.fired_at_ms);

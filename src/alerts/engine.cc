@@ -70,6 +70,7 @@ void AlertEngine::State::AddSliceStates() {
     p.h = rule.h;
     p.baseline = rule.baseline_windows;
     st.cusum = drift::Cusum(p);
+    if (rule.min_expected > 0) st.cusum.SetBaseline(0.0, 1.0);  // fed z against the trailing baseline
     rule_states[r].push_back(std::move(st));
   }
 }
@@ -83,6 +84,8 @@ std::size_t AlertEngine::State::SliceFor(std::string_view key, std::size_t dim) 
   s->open.start = open_window == std::numeric_limits<std::int64_t>::min() ? 0 : open_window * cfg.window_ms;
   s->ring.assign(static_cast<std::size_t>(cfg.baseline_hours), Agg{});
   s->ring_hour.assign(static_cast<std::size_t>(cfg.baseline_hours), -1);
+  s->disp.assign(static_cast<std::size_t>(cfg.baseline_hours), detail::Disp{});
+  s->base_phi.fill(detail::Nan());
   s->hits.assign(cfg.rules.size(), {});
   slices.push_back(std::move(s));
   slice_index.emplace(std::string(key), slices.size() - 1);
@@ -178,11 +181,26 @@ void AlertEngine::State::Record(SliceStats& sl, const Observation& o, const deta
 void AlertEngine::State::CloseWindow(std::int64_t next_window) {
   const std::int64_t closing_start = open_window * cfg.window_ms;
   const std::int64_t hour = FloorDiv(closing_start, kHourMs);
+  // Dispersion blocks (engine_state.h): a whole number of windows, ending with this one or not.
+  const std::int64_t block_ms = std::max(cfg.window_ms, detail::kDispersionBlockMs / cfg.window_ms * cfg.window_ms);
+  const bool block_ends = (closing_start + cfg.window_ms) % block_ms == 0;
   for (auto& slp : slices) {
     SliceStats& sl = *slp;
     const auto slot = static_cast<std::size_t>(((hour % cfg.baseline_hours) + cfg.baseline_hours) % cfg.baseline_hours);
-    if (sl.ring_hour[slot] != hour) sl.ring[slot] = Agg{}, sl.ring_hour[slot] = hour;
-    if (sl.open.agg.n > 0) sl.ring[slot].Add(sl.open.agg);
+    if (sl.ring_hour[slot] != hour) sl.ring[slot] = Agg{}, sl.disp[slot] = detail::Disp{}, sl.ring_hour[slot] = hour;
+    if (sl.open.agg.n > 0) sl.ring[slot].Add(sl.open.agg), sl.block.Add(sl.open.agg, detail::kCounts);
+    if (block_ends) {
+      if (sl.block.n > 0) {
+        detail::Disp& d = sl.disp[slot];
+        ++d.blocks;
+        const auto n = static_cast<double>(sl.block.n);
+        for (std::size_t i = 0; i < d.sq.size(); ++i) {
+          const auto x = static_cast<double>(sl.block.DispCount(i));
+          d.sq[i] += x * x / n;
+        }
+      }
+      sl.block = Agg{};
+    }
     sl.open.start = closing_start;
     sl.closed.push_back(std::move(sl.open));
     while (sl.closed.size() > keep_windows) sl.closed.pop_front();

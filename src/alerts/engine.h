@@ -53,6 +53,7 @@ struct Alert {
   double baseline = 0.0;     // the trailing 7-day value of the same measure (NaN: none yet)
   double threshold = 0.0;    // what it was compared with
   double p_value = 0.0;      // the exact test's or KS p-value when the rule has one (NaN: none)
+  double dispersion = 0.0;   // phi the test or CUSUM used (1: binomial; NaN: none; rules.h)
   std::int64_t pending_since_ms = 0, fired_at_ms = 0, resolved_at_ms = 0, updated_ms = 0;
   std::vector<std::string> evidence_ids;
   std::vector<std::string> routes;

@@ -30,6 +30,21 @@ inline constexpr std::size_t kMaxSlices = 512;     // beyond this, slices of sli
 inline std::int64_t FloorDiv(std::int64_t a, std::int64_t b) { return a >= 0 ? a / b : -((-a + b - 1) / b); }
 inline double Nan() { return std::numeric_limits<double>::quiet_NaN(); }
 
+// Dispersion of the counts (rules.h, dispersion: estimated): counts are also summed in blocks of
+// kDispersionBlockMs (longer than a retry's 15-60 s, so a person's attempts mostly share a block),
+// and per hour the ring keeps, for each count, sum x_b^2 / n_b over the blocks that ended in it.
+// Count index: the four outcomes, disagreements, then the pattern rules' matches.
+inline constexpr std::int64_t kDispersionBlockMs = 300000;
+inline constexpr std::size_t kDispCounts = 5 + static_cast<std::size_t>(kMaxPatternRules);
+inline constexpr std::size_t kDisagreeIndex = 4;
+inline constexpr std::size_t kPatternIndex = 5;
+inline constexpr int kMinDispersionBlocks = 12;    // an hour of blocks before the estimate is used
+
+struct Disp {
+  std::uint32_t blocks = 0;                  // blocks with decisions
+  std::array<double, kDispCounts> sq{};      // sum over them of x_b^2 / n_b
+};
+
 // Parts of an Agg to add up (the counts always).
 enum AggParts : unsigned { kCounts = 0, kLatency = 1, kScores = 2, kAll = 3 };
 
@@ -43,6 +58,7 @@ struct Agg {
   double P95() const;
   double Value(Metric m) const;
   std::uint64_t Count(Metric m) const;  // decisions counted by a rate metric (n for decisions)
+  std::uint64_t DispCount(std::size_t i) const;  // by dispersion count index
 };
 
 // Evidence ids kept per window: the first few of each outcome, of disagreements, the slowest.
@@ -71,11 +87,16 @@ struct SliceStats {
   Agg base;
   int base_hours = 0;         // whole hours in it, the start hour left out
   std::uint64_t base_volume = 0;  // decisions in those hours
+  // Dispersion (kDispersionBlockMs blocks): the block being filled, per hour the blocks' sums,
+  // and the trailing baseline's estimate per count (NaN: not enough blocks or no such count).
+  Agg block;
+  std::vector<Disp> disp;           // beside ring, same slots
+  std::array<double, kDispCounts> base_phi{};
 };
 
 struct RuleState {
   Alert alert;
-  drift::Cusum cusum;
+  drift::Cusum cusum;  // with min_expected: on z against the trailing baseline (mu0 0, sigma0 1)
   int quiet = 0;      // cusum: windows since the last alarm
   Agg batch;          // cusum with min_expected: the windows pooled so far
   int applies = -1;   // whether the rule is evaluated on this slice (-1: not yet known)
@@ -129,6 +150,7 @@ struct AlertEngine::State {
   void Roll(std::int64_t time_ms);
 
   // evaluate.cc
+  double Dispersion(const AlertRule& rule, const SliceStats& base_of, std::size_t count_index) const;
   Agg Lookback(const SliceStats& sl, std::int64_t over_ms, unsigned parts, std::vector<const Window*>* windows) const;
   void RefreshBaseline(SliceStats& sl, std::int64_t now) const;
   double BaselinePerLookback(const SliceStats& sl, std::size_t windows) const;

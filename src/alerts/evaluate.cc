@@ -39,6 +39,12 @@ double Agg::P95() const {
   return kLatencyBase * std::pow(kLatencyRatio, kLatencyBins);
 }
 
+std::uint64_t Agg::DispCount(std::size_t i) const {
+  if (i < out.size()) return out[i];
+  if (i == kDisagreeIndex) return disagree;
+  return pattern[i - kPatternIndex];
+}
+
 std::uint64_t Agg::Count(Metric m) const {
   switch (m) {
     case Metric::kPassRate: return out[0];
@@ -67,14 +73,25 @@ unsigned PartsFor(const AlertRule& rule) {
   return rule.metric == Metric::kP95LatencyMs ? detail::kLatency : detail::kCounts;
 }
 
-// The significance test of baseline rules with min_z (rules.h).
-bool SignificantZ(const AlertRule& rule, const detail::Agg& look, double baseline) {
+// The dispersion count index of a rate metric (engine_state.h).
+std::size_t DispIndex(Metric m) {
+  switch (m) {
+    case Metric::kPassRate: return 0;
+    case Metric::kRetryRate: return 1;
+    case Metric::kFailRate: return 2;
+    case Metric::kReviewRate: return 3;
+    default: return detail::kDisagreeIndex;
+  }
+}
+
+// The significance test of baseline rules with min_z (rules.h); phi: the dispersion.
+bool SignificantZ(const AlertRule& rule, const detail::Agg& look, double baseline, double phi) {
   if (rule.min_z <= 0 || rule.metric == Metric::kP95LatencyMs) return true;
   if (rule.metric == Metric::kDecisions) {
     return baseline > 0 && (look.Value(Metric::kDecisions) - baseline) / std::sqrt(baseline) >= rule.min_z;
   }
   const double n = static_cast<double>(look.n), p0 = baseline;
-  const double var = n * p0 * (1.0 - p0);
+  const double var = phi * n * p0 * (1.0 - p0);
   if (var <= 0) return true;  // a baseline of 0 or 1: any increase is a change
   return (look.Value(rule.metric) * n - n * p0) / std::sqrt(var) >= rule.min_z;
 }
@@ -98,6 +115,12 @@ AlertEngine::State::Agg AlertEngine::State::Lookback(const SliceStats& sl, std::
   return a;
 }
 
+double AlertEngine::State::Dispersion(const AlertRule& rule, const SliceStats& base_of, std::size_t count_index) const {
+  if (!rule.dispersion_estimated) return 1.0;
+  const double phi = base_of.base_phi[count_index];
+  return std::isfinite(phi) ? std::max(1.0, phi) : 1.0;
+}
+
 void AlertEngine::State::RefreshBaseline(SliceStats& sl, std::int64_t now) const {
   const std::int64_t h = FloorDiv(now - 1, kHourMs);  // the hour being filled is not baseline
   if (sl.base_hour == h) return;
@@ -105,11 +128,21 @@ void AlertEngine::State::RefreshBaseline(SliceStats& sl, std::int64_t now) const
   sl.base = Agg{};
   sl.base_hours = 0;
   sl.base_volume = 0;
+  detail::Disp disp;
   for (std::size_t s = 0; s < sl.ring.size(); ++s) {
     if (sl.ring_hour[s] < h - cfg.baseline_hours || sl.ring_hour[s] >= h) continue;
     sl.base.Add(sl.ring[s]);
+    disp.blocks += sl.disp[s].blocks;
+    for (std::size_t i = 0; i < disp.sq.size(); ++i) disp.sq[i] += sl.disp[s].sq[i];
     // The hour the engine started in is partial: not a baseline for volumes.
     if (sl.ring_hour[s] != first_hour) ++sl.base_hours, sl.base_volume += sl.ring[s].n;
+  }
+  for (std::size_t i = 0; i < sl.base_phi.size(); ++i) {
+    sl.base_phi[i] = disp.blocks < detail::kMinDispersionBlocks
+                         ? Nan()
+                         : DispersionToUse(PearsonDispersion(disp.sq[i], static_cast<double>(sl.base.DispCount(i)),
+                                                             static_cast<double>(sl.base.n), disp.blocks),
+                                           disp.blocks);
   }
 }
 
@@ -187,7 +220,7 @@ void AlertEngine::State::Evaluate(std::int64_t now) {
       std::vector<const Window*>& ws = scratch_windows;
       ws.clear();
       bool cond = false;
-      a.value = a.baseline = a.threshold = a.p_value = Nan();
+      a.value = a.baseline = a.threshold = a.p_value = a.dispersion = Nan();
       a.metric.assign(MetricName(rule.metric));
       const Agg look = Lookback(sl, rule.over_ms, PartsFor(rule), &ws);
       const auto min_n = static_cast<std::uint64_t>(std::max(rule.min_decisions, 1));
@@ -216,11 +249,14 @@ void AlertEngine::State::Evaluate(std::int64_t now) {
           if (enough && std::isfinite(a.baseline)) {
             a.value = look.Value(rule.metric);
             a.threshold = a.baseline * (1.0 + rule.increase);
-            cond = a.value > a.threshold && SignificantZ(rule, look, a.baseline);
+            const bool counted = rule.metric != Metric::kDecisions && rule.metric != Metric::kP95LatencyMs;
+            const double phi = counted ? Dispersion(rule, *base_of, DispIndex(rule.metric)) : 1.0;
+            if (counted && (rule.max_p > 0 || rule.min_z > 0)) a.dispersion = phi;
+            cond = a.value > a.threshold && SignificantZ(rule, look, a.baseline, phi);
             if (cond && rule.max_p > 0) {
               a.p_value = rule.metric == Metric::kDecisions
                               ? PoissonSf(look.n, a.baseline)
-                              : BinomialSf(look.Count(rule.metric), look.n, Smoothed(base.Count(rule.metric), base.n));
+                              : QuasiBinomialSf(look.Count(rule.metric), look.n, Smoothed(base.Count(rule.metric), base.n), phi);
               cond = a.p_value <= rule.max_p;
             }
           }
@@ -263,8 +299,10 @@ void AlertEngine::State::Evaluate(std::int64_t now) {
             // No baseline yet (a fresh start): min_count alone decides, as without max_p.
             const bool based = base.n >= min_n && (base_of != &sl || sl.base_hours >= rule.baseline_min_hours);
             if (!based) a.baseline = Nan();
+            const double phi = Dispersion(rule, *base_of, detail::kPatternIndex + ord);
+            if (based) a.dispersion = phi;
             if (cond && based) {
-              a.p_value = BinomialSf(static_cast<std::uint64_t>(count), std::max<std::uint64_t>(look.n, count), p0);
+              a.p_value = QuasiBinomialSf(static_cast<std::uint64_t>(count), std::max<std::uint64_t>(look.n, count), p0, phi);
               cond = a.p_value <= rule.max_p;
             }
           }
@@ -303,10 +341,14 @@ void AlertEngine::State::Evaluate(std::int64_t now) {
               cond = held;
               break;
             }
+            // The pool against the trailing baseline (rules.h, min_expected): its variance is the
+            // binomial one times the dispersion, plus the baseline rate's own sampling variance.
             a.value = st.batch.Value(rule.metric);
+            a.dispersion = Dispersion(rule, *base_of, DispIndex(rule.metric));
+            const double var = a.dispersion * n * p0 * (1.0 - p0) * (1.0 + n / static_cast<double>(base.n));
+            const double z = (static_cast<double>(st.batch.Count(rule.metric)) - n * p0) / std::sqrt(var);
             st.batch = Agg{};
-            const drift::CusumSignal sig = st.cusum.Add(a.value);
-            if (st.cusum.has_baseline()) a.baseline = st.cusum.mean();
+            const drift::CusumSignal sig = st.cusum.Add(z);
             const bool alarm = sig != drift::CusumSignal::kNone &&
                                (rule.direction == AlertRule::Direction::kBoth ||
                                 (rule.direction == AlertRule::Direction::kUp) == (sig == drift::CusumSignal::kUp));

@@ -99,7 +99,8 @@ void ReadRule(YamlReader& r, const YAML::Node& e, const std::string& p, AlertRul
   r.OnlyKeys(e, p, {"name", "type", "severity", "metric", "above", "below", "increase", "for", "over", "cooldown",
                     "min_decisions", "count", "per_second_above", "regex", "min_count", "all_of", "any_of", "k", "h",
                     "baseline_windows", "resolve_after", "slices", "action", "routes", "min_z", "direction",
-                    "baseline_min_hours", "max_p", "min_expected", "fallback_baseline", "signal", "min_statistic", "slice_by"});
+                    "baseline_min_hours", "max_p", "min_expected", "fallback_baseline", "signal", "min_statistic", "slice_by",
+                    "dispersion"});
   rule.name = r.String(e, "name", p, true).value_or("");
   std::string type = r.String(e, "type", p, true).value_or("");
   static const std::pair<const char*, RuleType> kTypes[] = {
@@ -218,6 +219,17 @@ void ReadRule(YamlReader& r, const YAML::Node& e, const std::string& p, AlertRul
       else if (*d == "down") rule.direction = AlertRule::Direction::kDown;
       else if (*d != "both") r.Fail(e["direction"], JoinPath(p, "direction"), "expected up, down or both");
     }
+  }
+  if (auto d = r.String(e, "dispersion", p, false)) {
+    const bool counts = rule.type == RuleType::kPattern ||
+                        ((rule.type == RuleType::kBaseline || rule.type == RuleType::kCusum) &&
+                         rule.metric != Metric::kDecisions && rule.metric != Metric::kP95LatencyMs);
+    if (*d != "estimated" && *d != "binomial") {
+      r.Fail(e["dispersion"], JoinPath(p, "dispersion"), "expected estimated or binomial");
+    } else if (!counts) {
+      r.Fail(e["dispersion"], JoinPath(p, "dispersion"), "dispersion is for baseline and cusum rules on a rate and pattern rules");
+    }
+    rule.dispersion_estimated = *d == "estimated";
   }
   if (auto s = r.StringList(e, "slices", p, false)) rule.slices = *s;
   if (auto a = r.String(e, "action", p, false)) rule.action = *a;

@@ -7,7 +7,8 @@
 //   pattern    at least min_count decisions whose reason codes match a regular expression
 //              within a lookback ("INJECTION_DETECTED|VIRTUAL_CAMERA")
 //   composite  all_of / any_of other rules, firing in the same slice
-//   cusum      a two-sided CUSUM (Page 1954; k, h, baseline windows) on a metric per window
+//   cusum      a two-sided CUSUM (Page 1954; k, h) on a metric per window (mu0, sigma0 from the
+//              first baseline_windows) or on pools of windows against the trailing 7 days
 //   drift      a signal's calibrated score distribution over a lookback against the trailing
 //              7 days (Kolmogorov-Smirnov p-value and statistic on fixed log-odds bins)
 // Slices: "all", "flow_type=<f>" and "platform=<p>" by default; a rule with slice_by is evaluated
@@ -80,14 +81,25 @@ struct AlertRule {
   std::vector<std::string> children;  // composite
   double k = 0.5, h = 5.0;            // cusum
   enum class Direction : std::uint8_t { kBoth, kUp, kDown } direction = Direction::kBoth;  // cusum: alarms that count
-  int baseline_windows = 30;          // cusum: windows that learn mu0 and sigma0
+  int baseline_windows = 30;          // cusum per window: samples that learn mu0 and sigma0
   int resolve_after = 5;              // cusum: windows without an alarm before resolving
-  // cusum on a rate: 0 = each window's rate is a sample. > 0 = windows are pooled until the count
-  // the trailing baseline's rate p0 expects reaches min_expected (a per-minute rate of 30
-  // decisions is no normal sample), and each pool's rate is a sample; mu0 and sigma0 are learnt
-  // from the first baseline_windows samples either way (so sigma0 includes the traffic's real
-  // overdispersion: retries of one person and bursts are not independent decisions).
+  // cusum on a rate: 0 = each window's rate is a sample, standardised by mu0 and sigma0 learnt
+  // from the first baseline_windows samples. > 0 = windows are pooled until the count the
+  // trailing baseline's rate p0 expects reaches min_expected (a per-minute rate of 30 decisions
+  // is no normal sample), and each pool of x of n is standardised against the trailing 7 days:
+  // z = (x - n p0) / sqrt(phi n p0 (1 - p0) (1 + n / m)), m the baseline's decisions (the
+  // baseline's own sampling error), phi the dispersion (below); no learning window, so no mu0
+  // fitted to whatever hours of the day the first samples came from.
   double min_expected = 0.0;
+  // Decisions are not independent: a liveness retry repeats the person and the capture, an
+  // attacker repeats an attack, so counts cluster and binomial tests are optimistic. With
+  // `dispersion: estimated` the rule measures that from its baseline slice's trailing 7 days:
+  // Pearson's dispersion phi of the count over 5-minute blocks (stat_tests.h; 1 for
+  // independent decisions), at least 1, used once the baseline holds an hour of blocks. The
+  // exact tests become quasi-binomial (max_p: QuasiBinomialSf; min_z: the variance times phi),
+  // the pooled CUSUM's variance is multiplied by phi. Default `binomial`: phi = 1. For rate
+  // metrics and pattern rules; not for decisions or p95_latency_ms.
+  bool dispersion_estimated = false;
   // Slices the rule is evaluated on: without slice_by, the default ones ("all", "flow_type=...",
   // "platform=..."), those listed in `slices` when given. With slice_by (fields: flow_type,
   // platform or a context field such as browser_family, sdk_version, country), every value

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 
 namespace vigil::alerts {
 namespace {
@@ -54,6 +55,77 @@ double PoissonSf(std::uint64_t x, double mu) {
   const double lower = SumTerms(std::exp(log_pmf(static_cast<double>(x - 1))), xi - 1, 0, -1,
                                 [&](std::int64_t k) { return static_cast<double>(k) / mu; });
   return std::clamp(1.0 - lower, 0.0, 1.0);
+}
+
+namespace {
+
+// The continued fraction of I_x(a, b) (Numerical Recipes 6.4, betacf), modified Lentz.
+double BetaContinuedFraction(double a, double b, double x) {
+  constexpr double kTiny = 1e-300, kEps = 1e-16;
+  const double qab = a + b, qap = a + 1.0, qam = a - 1.0;
+  double c = 1.0, d = 1.0 - qab * x / qap;
+  if (std::fabs(d) < kTiny) d = kTiny;
+  d = 1.0 / d;
+  double h = d;
+  for (int m = 1; m <= 10000; ++m) {
+    const double m2 = 2.0 * m;
+    double aa = m * (b - m) * x / ((qam + m2) * (a + m2));
+    d = 1.0 + aa * d;
+    if (std::fabs(d) < kTiny) d = kTiny;
+    c = 1.0 + aa / c;
+    if (std::fabs(c) < kTiny) c = kTiny;
+    d = 1.0 / d;
+    h *= d * c;
+    aa = -(a + m) * (qab + m) * x / ((a + m2) * (qap + m2));
+    d = 1.0 + aa * d;
+    if (std::fabs(d) < kTiny) d = kTiny;
+    c = 1.0 + aa / c;
+    if (std::fabs(c) < kTiny) c = kTiny;
+    d = 1.0 / d;
+    const double del = d * c;
+    h *= del;
+    if (std::fabs(del - 1.0) < kEps) break;
+  }
+  return h;
+}
+
+}  // namespace
+
+double BetaIncReg(double a, double b, double x) {
+  if (!(a > 0) || !(b > 0) || !(x >= 0) || !(x <= 1)) return std::numeric_limits<double>::quiet_NaN();
+  if (x == 0.0) return 0.0;
+  if (x == 1.0) return 1.0;
+  const double log_front = std::lgamma(a + b) - std::lgamma(a) - std::lgamma(b) + a * std::log(x) + b * std::log1p(-x);
+  if (x < (a + 1.0) / (a + b + 2.0)) return std::exp(log_front) * BetaContinuedFraction(a, b, x) / a;
+  return 1.0 - std::exp(log_front) * BetaContinuedFraction(b, a, 1.0 - x) / b;
+}
+
+double QuasiBinomialSf(std::uint64_t x, std::uint64_t n, double p, double phi) {
+  if (!(phi > 1.0)) return BinomialSf(x, n, p);
+  if (x == 0) return 1.0;
+  if (x > n || p <= 0.0) return 0.0;
+  if (p >= 1.0) return 1.0;
+  const double xe = static_cast<double>(x) / phi, ne = static_cast<double>(n) / phi;
+  return std::clamp(BetaIncReg(xe, ne - xe + 1.0, p), 0.0, 1.0);
+}
+
+double PearsonDispersion(double sum_sq, double sum_x, double sum_n, double blocks) {
+  if (blocks < 2 || !(sum_n > 0)) return std::numeric_limits<double>::quiet_NaN();
+  const double p = sum_x / sum_n;
+  if (p <= 0.0 || p >= 1.0) return std::numeric_limits<double>::quiet_NaN();
+  return std::max(0.0, sum_sq - p * sum_x) / (p * (1.0 - p) * (blocks - 1.0));
+}
+
+double ChiSquareQuantileWH(double df, double z) {
+  const double c = 2.0 / (9.0 * df);
+  const double q = 1.0 - c + z * std::sqrt(c);
+  return df * q * q * q;
+}
+
+double DispersionToUse(double phi, double blocks) {
+  if (!std::isfinite(phi) || blocks < 2) return 1.0;
+  const double df = blocks - 1.0;
+  return phi * df > ChiSquareQuantileWH(df, kOverdispersionZ) ? phi : 1.0;
 }
 
 int ScoreBin(double probability) {

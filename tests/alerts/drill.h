@@ -28,7 +28,7 @@ namespace vigil::drill {
 struct Fired {
   std::string rule, slice;
   std::int64_t at_ms = 0;
-  double value = 0, threshold = 0, baseline = 0, p_value = 0;
+  double value = 0, threshold = 0, baseline = 0, p_value = 0, dispersion = 0;
 };
 
 struct DrillRun {
@@ -67,7 +67,7 @@ class Drill {
     alerts::AlertEngine alerts(alerts_cfg_, [&](const alerts::Notification& n) {
       if (n.alert.state == alerts::AlertState::kFiring) {
         out.fired.push_back({n.alert.rule, n.alert.slice, n.alert.fired_at_ms, n.alert.value, n.alert.threshold,
-                             n.alert.baseline, n.alert.p_value});
+                             n.alert.baseline, n.alert.p_value, n.alert.dispersion});
       }
     });
     drift::DriftMonitor monitor(drift_cfg_);

@@ -4,8 +4,9 @@
 // day of clean traffic (the incident moved there; ramps kept), then runs for 72 minutes after the
 // incident starts (sdk_breakage 2.4 hours, browser_release half a day, fpr_creep a day). For every
 // scenario the test prints its alerts and when the first one fired after the start; it asserts
-// the detections the shipped rules achieve today (a regression guard) and the goal where met. The goals (alerted within 5 simulated minutes, fpr_creep within a day; a clean
-// week raising at most one alert) are not all met: see docs/monitoring.md, "The drill".
+// the detections the shipped rules achieve today (a regression guard) and the goal where met.
+// The goals (alerted within 5 simulated minutes, fpr_creep within a day; a clean week raising at
+// most one alert) are not all met: see docs/monitoring.md, "The drill".
 // Long form (label soak, Drill.LongForm): the full 7-day scenarios as shipped, unshifted.
 #include <gtest/gtest.h>
 
@@ -53,7 +54,8 @@ Detection Detect(const std::string& name, double after_days, bool shipped_days =
                 out.first.rule.c_str(), out.first.slice.c_str(), out.first.value, out.first.threshold, out.first.p_value);
   }
   for (const auto& f : r.fired) {
-    std::printf("    %+.1f min %s on %s\n", (f.at_ms - start_ms) / 60000.0, f.rule.c_str(), f.slice.c_str());
+    std::printf("    %+.1f min %s on %s: value %.4g baseline %.4g p %.3g dispersion %.3g\n", (f.at_ms - start_ms) / 60000.0,
+                f.rule.c_str(), f.slice.c_str(), f.value, f.baseline, f.p_value, f.dispersion);
   }
   return out;
 }
@@ -107,7 +109,8 @@ TEST(Drill, BrowserReleaseOnItsBrowser) {
 }
 
 // Within a day: the fraud model's scores drift (1013 min). The first alert after the start is
-// the disagreement rule at 501 min, which is a false alarm (the clean week has the same one).
+// the disagreement rule at 501 min, a false alarm: 20 hours into the run the baseline's 240
+// blocks do not yet show the dispersion beyond chance, so the test is still the binomial one.
 TEST(Drill, FprCreepWithinADay) {
   Drill d;
   ASSERT_EQ(d.error(), "");
@@ -120,6 +123,10 @@ TEST(Drill, FprCreepWithinADay) {
     if (f.rule == "fraud_score_drift" && f.at_ms >= start_ms && drift_at < 0) drift_at = f.at_ms - start_ms;
   }
   std::printf("drill fpr_creep: fraud_score_drift after %.1f min\n", drift_at / 60000.0);
+  for (const auto& f : r.fired) {
+    std::printf("    %+.1f min %s on %s: value %.4g baseline %.4g p %.3g dispersion %.3g\n", (f.at_ms - start_ms) / 60000.0,
+                f.rule.c_str(), f.slice.c_str(), f.value, f.baseline, f.p_value, f.dispersion);
+  }
   ASSERT_GE(drift_at, 0);
   EXPECT_LE(drift_at, 1100 * 60000);
 }
@@ -166,15 +173,17 @@ TEST(Drill, CleanWeekAlertCount) {
               static_cast<unsigned long long>(r.decisions), r.fired.size());
   for (const auto& [rule, n] : by_rule) std::printf("  %-36s %d\n", rule.c_str(), n);
   for (const auto& f : r.fired) {
-    std::printf("    %.1f h %s on %s: value %.4g baseline %.4g threshold %.4g p %.3g\n", (f.at_ms - r.start_ms) / 3.6e6,
-                f.rule.c_str(), f.slice.c_str(), f.value, f.baseline, f.threshold, f.p_value);
+    std::printf("    %.1f h %s on %s: value %.4g baseline %.4g threshold %.4g p %.3g dispersion %.3g\n",
+                (f.at_ms - r.start_ms) / 3.6e6, f.rule.c_str(), f.slice.c_str(), f.value, f.baseline, f.threshold,
+                f.p_value, f.dispersion);
   }
   EXPECT_GT(r.decisions, 300000u);
   RecordProperty("clean_week_alerts", static_cast<int>(r.fired.size()));
-  // Goal: at most 1. Today: 2 (was 55): one disagreement_above_normal on "all" (p = 5.9e-7:
-  // retries repeat a person, so decisions are not independent and the binomial test is somewhat
-  // optimistic) and one fail_rate_change_point on login. Not met by one; docs/monitoring.md.
-  EXPECT_LE(r.fired.size(), 2u);
+  // Goal: at most 1: met. Today: 0 (was 55, then 2: a disagreement_above_normal on "all" whose
+  // binomial test took clustered decisions as independent, p 5.9e-7, now quasi-binomial with
+  // the dispersion of 1.3 the baseline shows; and a fail_rate_change_point on login whose mu0 and
+  // sigma0 came from the first 30 pools, now standardised against the trailing 7 days).
+  EXPECT_LE(r.fired.size(), 1u);
   for (const char* rule : {"retry_rate_vs_baseline", "fail_rate_vs_baseline", "deny_rate_vs_baseline",
                            "injection_or_virtual_camera_burst", "retry_rate_by_browser",
                            "spoof_suspicion_by_flow_and_country", "capture_failures_by_sdk_version",
@@ -193,12 +202,21 @@ TEST(Drill, LongForm) {
     auto d = Detect(name, 7.0, true);
     EXPECT_TRUE(d.found) << name;
   }
+}
+
+// The long form's second seed: a clean week with seed 12 (the shipped rules are not fitted to 11).
+TEST(Drill, LongFormCleanWeekSeed12) {
+  if (!std::getenv("VIGIL_DRILL_LONG")) GTEST_SKIP() << "set VIGIL_DRILL_LONG=1 (ctest -L soak)";
   Drill d;
   auto s = sim::FindScenario("clean", vigil::testing::SourcePath("config"));
   ASSERT_TRUE(s.ok());
   DrillRun r = d.Run(*s, 7.0, 12);
   std::printf("drill clean week, seed 12: %zu alerts\n", r.fired.size());
-  for (const auto& f : r.fired) std::printf("    %.1f h %s on %s\n", (f.at_ms - r.start_ms) / 3.6e6, f.rule.c_str(), f.slice.c_str());
+  for (const auto& f : r.fired) {
+    std::printf("    %.1f h %s on %s: value %.4g baseline %.4g p %.3g dispersion %.3g\n", (f.at_ms - r.start_ms) / 3.6e6,
+                f.rule.c_str(), f.slice.c_str(), f.value, f.baseline, f.p_value, f.dispersion);
+  }
+  EXPECT_LE(r.fired.size(), 1u);  // the goal
 }
 
 }  // namespace

@@ -36,6 +36,11 @@ TEST(AlertRules, ShippedFileLoads) {
     if (r.name == "retry_rate_vs_baseline") {
       EXPECT_EQ(r.min_z, 5);
     }
+    // Clustered decisions (docs/monitoring.md, "The drill"): every test on counts estimates it.
+    if (r.name == "disagreement_above_normal" || r.name == "fail_rate_change_point" ||
+        r.name == "injection_or_virtual_camera_burst") {
+      EXPECT_TRUE(r.dispersion_estimated) << r.name;
+    }
     if (r.name == "decision_volume_vs_baseline") {
       EXPECT_EQ(r.baseline_min_hours, 6);
       EXPECT_EQ(r.min_decisions, 50);
@@ -127,6 +132,9 @@ INSTANTIATE_TEST_SUITE_P(
         Bad{"signal_not_drift", "rules:\n  - name: a\n    type: baseline\n    metric: retry_rate\n    signal: passive\n", ":2:", "drift rules"},
         Bad{"slice_by_four", "rules:\n  - name: a\n    type: baseline\n    metric: retry_rate\n    slice_by: [a, b, c, d]\n", ":5:", "one to three"},
         Bad{"min_expected_latency", "rules:\n  - name: c\n    type: cusum\n    metric: p95_latency_ms\n    min_expected: 5\n", ":5:", "min_expected"},
+        Bad{"dispersion_value", "rules:\n  - name: a\n    type: baseline\n    metric: retry_rate\n    dispersion: huge\n", ":5:", "estimated or binomial"},
+        Bad{"dispersion_decisions", "rules:\n  - name: a\n    type: baseline\n    metric: decisions\n    dispersion: estimated\n", ":5:", "dispersion"},
+        Bad{"dispersion_threshold", "rules:\n  - name: a\n    type: threshold\n    metric: retry_rate\n    above: 1\n    dispersion: estimated\n", ":6:", "dispersion"},
         Bad{"slice_values", "max_slice_values: 0\n", ":1:", "max_slice_values"}),
     [](const auto& p) { return p.param.name; });
 
