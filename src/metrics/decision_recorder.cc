@@ -15,7 +15,7 @@ namespace {
 using namespace metrics_detail;  // NOLINT: the slice key (metrics/slice_key.h)
 
 constexpr std::size_t kSets = 256;            // slice cache: sets (power of two) ...
-constexpr std::size_t kWays = 4;              // ... of 4 slices each: 1,024 slices
+constexpr std::size_t kWays = 8;              // ... of 8 slices each: 2,048 slices
 constexpr std::size_t kMaxNamed = 64;         // stage / signal / reason series cached per slice
 constexpr unsigned kCatalogueRefresh = 256;   // decisions between reads of the engine in force
 
@@ -107,11 +107,13 @@ struct alignas(64) DecisionRecorder::Entry {
 };
 
 struct DecisionRecorder::Cache {
-  // A set's hashes sit together (one cache line), so a lookup reads one line before the entry.
-  struct Set {
-    std::uint64_t hash[kWays] = {};
-    std::unique_ptr<Entry> entry[kWays];
+  // Two adjacent lines: the tags (the hash's high half) and the round-robin position, then the
+  // entries. 8 ways, so that slices a hash happens to crowd into one set (256 slices over 256 sets
+  // leave about one set with 5 or more) do not evict each other in turn.
+  struct alignas(128) Set {
+    std::uint32_t tag[kWays] = {};
     std::uint8_t next = 0;  // the way a new slice takes when all are in use (round robin)
+    alignas(64) std::unique_ptr<Entry> entry[kWays];
   };
   Set sets[kSets];
   std::vector<std::unique_ptr<FlowSeries>> flows;  // at most kMaxNamed, replaced in turn past that
@@ -374,9 +376,10 @@ void DecisionRecorder::Record(const DecisionEvent& ev, EventWriter* events) {
     hash = forced;
   }
   Cache::Set& set = c.sets[hash & (kSets - 1)];
+  const auto tag = static_cast<std::uint32_t>(hash >> 32);
   Entry* slot = nullptr;
   for (std::size_t w = 0; w < kWays; ++w) {
-    if (set.hash[w] == hash && set.entry[w] && set.entry[w]->key.SameWords(key) &&
+    if (set.tag[w] == tag && set.entry[w] && set.entry[w]->key.SameWords(key) &&
         (!key.has_long || LongKeyEquals(set.entry[w]->long_key, values))) {
       slot = set.entry[w].get();
       break;
@@ -397,7 +400,7 @@ void DecisionRecorder::Record(const DecisionEvent& ev, EventWriter* events) {
       set.entry[way] = std::make_unique<Entry>();
     }
     slot = set.entry[way].get();
-    set.hash[way] = hash;
+    set.tag[way] = tag;
     slot->key = key;
     if (key.has_long) slot->long_key = LongKey(values);
     misses_.fetch_add(1, std::memory_order_relaxed);

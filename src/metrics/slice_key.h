@@ -143,11 +143,11 @@ struct SliceKey {
         if (n > 16) {
           const std::uint64_t m = load8(p + 8);
           w[k++] = m;
-          a ^= std::rotl(m, 21);
+          a ^= std::rotl(m, 42);
           long_value |= n > 24;
         }
         w[k++] = b;
-        x = a ^ std::rotl(b, 32);
+        x = a ^ std::rotl(b, 29);  // rotations 0, 42, 29: a byte read twice never cancels
       } else if (n >= 4) {
         x = load4(p) | (load4(p + n - 4) << 32);
         w[k++] = x;
