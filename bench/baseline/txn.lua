@@ -14,13 +14,17 @@ function setup(thread)
 end
 
 function init(args)
+  math.randomseed(os.time() * 1000 + id)
   prefix = "wrk" .. id .. "_" .. tostring(os.time()) .. "_"
 end
 
 function request()
   counter = counter + 1
   local a = counter % 5000
-  local body = '{"request_id":"' .. prefix .. counter .. '","flow_type":"transaction_approval",' ..
+  -- Ids as clients make them (random, like UUIDs), not in order: an index over them is then
+  -- written at random places, as in production. The counter after the random part keeps them unique.
+  local rid = string.format("%08x%06x", math.random(0, 0x7fffffff), math.random(0, 0xffffff)) .. prefix .. counter
+  local body = '{"request_id":"' .. rid .. '","flow_type":"transaction_approval",' ..
     '"context":{"platform":"web","browser_family":"chrome","sdk_version":"web-2.4.1",' ..
     '"account_id":"acct_' .. a .. '","card_id":"card_' .. (counter % 7000) ..
     '","device_id":"dev_' .. a .. '","ip":"10.2.' .. (a % 250) .. '.' .. (a % 200) ..

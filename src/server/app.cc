@@ -107,8 +107,9 @@ Status VigilApp::RegisterAuditMetrics() {
   auto syncs = reg.AddCounter("vigil_audit_syncs_total", "Fsyncs of the audit log's WAL before acknowledging a group (synchronous: full).");
   auto sync_s = reg.AddCounter("vigil_audit_sync_seconds_total", "Time spent in those fsyncs.");
   auto restarts = reg.AddCounter("vigil_audit_wal_restarts_total", "Times the audit log's WAL was started again from its beginning after a checkpoint.");
+  auto wal_bytes = reg.AddCounter("vigil_audit_wal_bytes_total", "Bytes the audit log's commits appended to its WAL (pages and frame headers): its write volume before checkpoints.");
   auto queue = reg.AddGauge("vigil_audit_queue_depth", "Records waiting for or in the writer's current group commit.");
-  for (const auto* r : {&groups, &records, &syncs, &sync_s, &restarts}) {
+  for (const auto* r : {&groups, &records, &syncs, &sync_s, &restarts, &wal_bytes}) {
     if (!r->ok()) return r->error();
   }
   if (!queue.ok()) return queue.error();
@@ -117,6 +118,7 @@ Status VigilApp::RegisterAuditMetrics() {
   Counter* c_syncs = &(*syncs)->Get({});
   Counter* c_sync_s = &(*sync_s)->Get({});
   Counter* c_restarts = &(*restarts)->Get({});
+  Counter* c_wal_bytes = &(*wal_bytes)->Get({});
   Gauge* g_queue = &(*queue)->Get({});
   AuditStore* store = store_.get();
   reg.AddCollectHook([=] {
@@ -126,6 +128,7 @@ Status VigilApp::RegisterAuditMetrics() {
     c_syncs->AdvanceTo(static_cast<double>(st.syncs));
     c_sync_s->AdvanceTo(st.sync_seconds);
     c_restarts->AdvanceTo(static_cast<double>(st.wal_restarts));
+    c_wal_bytes->AdvanceTo(static_cast<double>(st.wal_bytes));
     g_queue->Set(static_cast<double>(store->queue_depth()));
   });
   return Status::Ok();

@@ -13,11 +13,11 @@
 #include <vector>
 
 #include "core/crypto.h"
-#include "core/json_writer.h"
 #include "core/log.h"
 #include "core/thread_name.h"
-#include "core/yaml_reader.h"
-#include "store/id_filter.h"
+#include "store/audit_readers.h"
+#include "store/request_id_index.h"
+#include "store/signed_head.h"
 #include "store/wal_keeper.h"
 
 namespace vigil {
@@ -27,7 +27,7 @@ constexpr const char* kSchema = R"sql(
 CREATE TABLE IF NOT EXISTS audit (
   seq         INTEGER PRIMARY KEY,
   kind        TEXT NOT NULL,
-  request_id  TEXT UNIQUE,
+  request_id  TEXT,        -- looked up through RequestIdIndex (in memory), not a disk index
   time_ms     INTEGER NOT NULL,
   body_sha256 TEXT,
   prev        TEXT NOT NULL,
@@ -37,38 +37,9 @@ CREATE TABLE IF NOT EXISTS audit (
 );
 )sql";
 
-constexpr std::size_t kHeadSize = 256;
-
-std::string Text(sqlite3_stmt* st, int col) {
-  const unsigned char* p = sqlite3_column_text(st, col);
-  return p ? std::string(reinterpret_cast<const char*>(p), static_cast<std::size_t>(sqlite3_column_bytes(st, col)))
-           : std::string();
-}
-
-AuditRecord RowToRecord(sqlite3_stmt* st) {
-  AuditRecord r;
-  r.seq = sqlite3_column_int64(st, 0);
-  r.kind = Text(st, 1);
-  r.request_id = Text(st, 2);
-  r.time_ms = sqlite3_column_int64(st, 3);
-  r.body_sha256 = Text(st, 4);
-  r.prev = Text(st, 5);
-  r.hash = Text(st, 6);
-  r.payload = Text(st, 7);
-  r.response = Text(st, 8);
-  return r;
-}
-
-constexpr const char* kColumns = "seq, kind, request_id, time_ms, body_sha256, prev, hash, payload, response";
-
 struct Item {
   AppendRequest req;
   std::function<void(AppendResult)> done;
-};
-
-struct ReaderConn {
-  sqlite3* db = nullptr;
-  sqlite3_stmt* by_request = nullptr;
 };
 
 class SqliteAuditStore final : public AuditStore {
@@ -91,11 +62,7 @@ class SqliteAuditStore final : public AuditStore {
     wal_.reset();  // stops the checkpointer
     if (insert_) sqlite3_finalize(insert_);
     if (db_) sqlite3_close(db_);
-    for (auto& c : pool_) {
-      sqlite3_finalize(c.by_request);
-      sqlite3_close(c.db);
-    }
-    if (head_fd_ >= 0) ::close(head_fd_);
+    if (id_at_seq_) sqlite3_finalize(id_at_seq_);
     if (wal_fd_ >= 0) ::close(wal_fd_);
   }
 
@@ -126,8 +93,17 @@ class SqliteAuditStore final : public AuditStore {
                           "; PRAGMA busy_timeout=5000; PRAGMA wal_autocheckpoint=0; PRAGMA cache_size=-16384;";
     if (Status s = Exec(pragmas); !s.ok()) return s;
     if (Status s = Exec(kSchema); !s.ok()) return s;
-    std::string sql = std::string("INSERT INTO audit (") + kColumns + ") VALUES (?,?,?,?,?,?,?,?,?)";
+    {
+      sqlite3_stmt* ps = nullptr;
+      sqlite3_prepare_v2(db_, "PRAGMA page_size", -1, &ps, nullptr);
+      if (sqlite3_step(ps) == SQLITE_ROW) page_size_ = static_cast<std::uint64_t>(sqlite3_column_int64(ps, 0));
+      sqlite3_finalize(ps);
+    }
+    std::string sql = std::string("INSERT INTO audit (") + kAuditColumns + ") VALUES (?,?,?,?,?,?,?,?,?)";
     if (sqlite3_prepare_v2(db_, sql.c_str(), -1, &insert_, nullptr) != SQLITE_OK) {
+      return Error::Io(std::string("prepare failed: ") + sqlite3_errmsg(db_), path);
+    }
+    if (sqlite3_prepare_v2(db_, "SELECT request_id FROM audit WHERE seq = ?", -1, &id_at_seq_, nullptr) != SQLITE_OK) {
       return Error::Io(std::string("prepare failed: ") + sqlite3_errmsg(db_), path);
     }
     wal_ = std::make_unique<WalKeeper>(path, opt_.wal_restart_bytes);
@@ -136,12 +112,11 @@ class SqliteAuditStore final : public AuditStore {
     sqlite3_prepare_v2(db_, "SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1", -1, &st, nullptr);
     if (sqlite3_step(st) == SQLITE_ROW) {
       last_seq_ = sqlite3_column_int64(st, 0);
-      last_hash_ = Text(st, 1);
+      last_hash_ = ColumnText(st, 1);
     }
     sqlite3_finalize(st);
     std::string head_path = dir_ + "/audit.head";
-    head_fd_ = ::open(head_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-    if (head_fd_ < 0) return Error::Io(std::string("cannot open head: ") + std::strerror(errno), head_path);
+    if (Status hs = head_.Open(head_path, opt_.head_secret); !hs.ok()) return hs;
     // A signed head ahead of the log means records were cut off the end. With synchronous=full
     // that cannot come from a crash, so refuse to write on top of it.
     if (auto head = SignedHead(); head && head->seq > last_seq_) {
@@ -151,11 +126,12 @@ class SqliteAuditStore final : public AuditStore {
       if (sync == "full" || sync == "extra") return Error::Invalid(msg, path);
       Log(LogLevel::kWarn, "audit_head_ahead").Str("detail", msg);
     }
-    // Every request id already in the log goes into the filter the idempotency check consults.
-    sqlite3_prepare_v2(db_, "SELECT request_id FROM audit WHERE request_id IS NOT NULL", -1, &st, nullptr);
+    // Every request id already in the log goes into the index the idempotency check consults.
+    sqlite3_prepare_v2(db_, "SELECT seq, request_id FROM audit WHERE request_id IS NOT NULL", -1, &st, nullptr);
     while (sqlite3_step(st) == SQLITE_ROW) {
-      const auto* t = sqlite3_column_text(st, 0);
-      ids_.Add(std::string_view(reinterpret_cast<const char*>(t), static_cast<std::size_t>(sqlite3_column_bytes(st, 0))));
+      const auto* t = sqlite3_column_text(st, 1);
+      ids_.Add(std::string_view(reinterpret_cast<const char*>(t), static_cast<std::size_t>(sqlite3_column_bytes(st, 1))),
+               sqlite3_column_int64(st, 0));
     }
     sqlite3_finalize(st);
     healthy_ = true;
@@ -172,13 +148,13 @@ class SqliteAuditStore final : public AuditStore {
   }
 
   void Append(AppendRequest req, std::function<void(AppendResult)> done) override {
-    if (!req.request_id.empty()) ids_.Add(req.request_id);  // before it can be committed
     {
       std::lock_guard lk(mu_);
       if (queue_.size() < opt_.max_queue && !stopping_) {
         queue_.push_back({std::move(req), std::move(done)});
-        // Wake the writer only when it sleeps; while it commits, it takes the queue next.
-        if (writer_waiting_) cv_.notify_one();
+        // Wake the writer only when it sleeps and may commit; while it commits, it takes the
+        // queue next.
+        if (writer_waiting_ && (!syncing_ || queue_.size() >= opt_.max_batch)) cv_.notify_one();
         return;
       }
     }
@@ -188,55 +164,14 @@ class SqliteAuditStore final : public AuditStore {
   }
 
   Result<std::optional<AuditRecord>> FindByRequestId(const std::string& request_id) override {
-    if (!ids_.MayContain(request_id)) return std::optional<AuditRecord>();  // never seen: no read
-    auto conn = Acquire();
-    if (!conn.ok()) return conn.error();
-    ReaderConn c = *conn;
-    sqlite3_bind_text(c.by_request, 1, request_id.data(), static_cast<int>(request_id.size()), SQLITE_TRANSIENT);
-    int rc = sqlite3_step(c.by_request);
-    std::optional<AuditRecord> out;
-    if (rc == SQLITE_ROW) out = RowToRecord(c.by_request);
-    sqlite3_reset(c.by_request);
-    sqlite3_clear_bindings(c.by_request);
-    Release(c);
-    if (rc != SQLITE_ROW && rc != SQLITE_DONE) return Error::Io("audit lookup failed");
-    return out;
+    const std::vector<std::int64_t> seqs = ids_.Candidates(request_id);
+    if (seqs.empty()) return std::optional<AuditRecord>();  // never seen: no read
+    return readers_.FindAt(seqs, request_id);
   }
 
-  Status ForEach(std::int64_t from_seq, const RecordVisitor& visit) override {
-    auto conn = Acquire();
-    if (!conn.ok()) return conn.error();
-    sqlite3_stmt* st = nullptr;
-    std::string sql = std::string("SELECT ") + kColumns + " FROM audit WHERE seq >= ? ORDER BY seq";
-    sqlite3_prepare_v2(conn->db, sql.c_str(), -1, &st, nullptr);
-    sqlite3_bind_int64(st, 1, from_seq);
-    int rc;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-      if (!visit(RowToRecord(st))) {
-        rc = SQLITE_DONE;
-        break;
-      }
-    }
-    sqlite3_finalize(st);
-    Release(*conn);
-    if (rc != SQLITE_DONE) return Error::Io("audit scan failed");
-    return Status::Ok();
-  }
+  Status ForEach(std::int64_t from_seq, const RecordVisitor& visit) override { return readers_.ForEach(from_seq, visit); }
 
-  std::optional<ChainHead> SignedHead() override {
-    char buf[kHeadSize + 1] = {0};
-    ssize_t n = ::pread(head_fd_, buf, kHeadSize, 0);
-    if (n <= 0) return std::nullopt;
-    YamlReader r(std::string_view(buf, static_cast<std::size_t>(n)), "audit.head");
-    if (!r.ok() || !r.root().IsMap()) return std::nullopt;
-    auto seq = r.Number(r.root(), "seq", "", true);
-    auto hash = r.String(r.root(), "hash", "", true);
-    auto mac = r.String(r.root(), "mac", "", true);
-    if (!seq || !hash || !mac) return std::nullopt;
-    ChainHead h{static_cast<std::int64_t>(*seq), *hash};
-    if (!ConstantTimeEqual(*mac, HeadMac(h))) return std::nullopt;
-    return h;
-  }
+  std::optional<ChainHead> SignedHead() override { return head_.Read(); }
 
   void Flush() override {
     {
@@ -255,6 +190,7 @@ class SqliteAuditStore final : public AuditStore {
     s.syncs = syncs_.load(std::memory_order_relaxed);
     s.sync_seconds = static_cast<double>(sync_ns_.load(std::memory_order_relaxed)) * 1e-9;
     s.wal_restarts = wal_restarts_.load(std::memory_order_relaxed);
+    s.wal_bytes = wal_ ? wal_->frames_written() * (page_size_ + 24) : 0;
     return s;
   }
 
@@ -274,55 +210,21 @@ class SqliteAuditStore final : public AuditStore {
     return Status::Ok();
   }
 
-  std::string HeadMac(const ChainHead& h) const {
-    return Hex(HmacSha256(opt_.head_secret, std::to_string(h.seq) + "\n" + h.hash));
-  }
-
-  void WriteHead(const ChainHead& h) {
-    std::string text;
-    JsonWriter w(text);
-    w.BeginObject().Field("seq", h.seq).Field("hash", h.hash).Field("mac", HeadMac(h)).EndObject();
-    text.resize(kHeadSize, ' ');
-    text.back() = '\n';
-    // One small positioned write; no fsync: a head that lags the log is harmless (verify only
-    // flags a head that is ahead of it), and the log itself is synced by SQLite.
-    if (::pwrite(head_fd_, text.data(), text.size(), 0) != static_cast<ssize_t>(text.size())) {
-      Log(LogLevel::kWarn, "audit_head_write_failed").Str("error", std::strerror(errno));
-    }
-  }
-
-  Result<ReaderConn> Acquire() {
-    {
-      std::lock_guard lk(pool_mu_);
-      if (!pool_.empty()) {
-        ReaderConn c = pool_.back();
-        pool_.pop_back();
-        return c;
+  // Whether a record with this request id is in the log, including this transaction's inserts
+  // (the writer's own connection sees them).
+  bool InLog(const std::string& request_id) {
+    for (std::int64_t seq : ids_.Candidates(request_id)) {
+      sqlite3_bind_int64(id_at_seq_, 1, seq);
+      bool same = false;
+      if (sqlite3_step(id_at_seq_) == SQLITE_ROW) {
+        const auto* t = sqlite3_column_text(id_at_seq_, 0);
+        same = t != nullptr && std::string_view(reinterpret_cast<const char*>(t),
+                                                static_cast<std::size_t>(sqlite3_column_bytes(id_at_seq_, 0))) == request_id;
       }
+      sqlite3_reset(id_at_seq_);
+      if (same) return true;
     }
-    ReaderConn c;
-    std::string path = dir_ + "/audit.db";
-    if (sqlite3_open_v2(path.c_str(), &c.db, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, nullptr) != SQLITE_OK) {
-      sqlite3_close(c.db);
-      return Error::Io("cannot open audit database for reading", path);
-    }
-    sqlite3_busy_timeout(c.db, 5000);
-    std::string sql = std::string("SELECT ") + kColumns + " FROM audit WHERE request_id = ?";
-    if (sqlite3_prepare_v2(c.db, sql.c_str(), -1, &c.by_request, nullptr) != SQLITE_OK) {
-      sqlite3_close(c.db);
-      return Error::Io("prepare failed", path);
-    }
-    return c;
-  }
-
-  void Release(ReaderConn c) {
-    std::lock_guard lk(pool_mu_);
-    if (pool_.size() < 16) {
-      pool_.push_back(c);
-      return;
-    }
-    sqlite3_finalize(c.by_request);
-    sqlite3_close(c.db);
+    return false;
   }
 
   void Run() {
@@ -331,7 +233,11 @@ class SqliteAuditStore final : public AuditStore {
       {
         std::unique_lock lk(mu_);
         writer_waiting_ = true;
-        cv_.wait(lk, [&] { return stopping_ || !queue_.empty(); });
+        // With `full`, records that arrive while the completion thread fsyncs the WAL wait for
+        // that fsync to end and go into one commit just before the next fsync, instead of a
+        // commit each: an fsync covers one group, and SQLite's fixed cost per commit (the
+        // B-tree's right edge rewritten, WAL frame headers, locks) is paid once per fsync.
+        cv_.wait(lk, [&] { return stopping_ || (!queue_.empty() && (!syncing_ || queue_.size() >= opt_.max_batch)); });
         writer_waiting_ = false;
         if (queue_.empty()) break;  // stopping and drained
         std::size_t n = std::min(queue_.size(), opt_.max_batch);
@@ -360,6 +266,10 @@ class SqliteAuditStore final : public AuditStore {
     for (std::size_t i = 0; i < batch.size() && begun.ok(); ++i) {
       AppendRequest& q = batch[i].req;
       AppendResult& res = results[i];
+      if (!q.request_id.empty() && InLog(q.request_id)) {
+        res.status = AppendResult::Status::kDuplicate;
+        continue;
+      }
       std::int64_t s = seq + 1;
       std::string h = ChainHash(prev, s, q.payload);
       if (q.evidence_offset != std::string::npos && q.evidence_offset + h.size() <= q.response.size()) {
@@ -382,6 +292,9 @@ class SqliteAuditStore final : public AuditStore {
       sqlite3_reset(insert_);
       sqlite3_clear_bindings(insert_);
       if (rc == SQLITE_DONE) {
+        if (!q.request_id.empty() && !ids_.Add(q.request_id, s)) {
+          Log(LogLevel::kError, "audit_index_full").Int("seq", s);  // past 2^40 records
+        }
         seq = s;
         prev = h;
         res.status = AppendResult::Status::kOk;
@@ -455,6 +368,17 @@ class SqliteAuditStore final : public AuditStore {
     std::function<void()> then;
   };
 
+  // The completion thread tells the writer when an fsync is in progress (see Run).
+  void SetSyncing(bool on) {
+    bool wake = false;
+    {
+      std::lock_guard lk(mu_);
+      syncing_ = on;
+      wake = !on && writer_waiting_ && !queue_.empty();
+    }
+    if (wake) cv_.notify_one();
+  }
+
   void MakeDurable(std::vector<Completion>& work) {
     const AppendResult* last = nullptr;
     for (const auto& c : work) {
@@ -468,8 +392,10 @@ class SqliteAuditStore final : public AuditStore {
         wal_fd_ = ::open(path.c_str(), O_RDWR | O_CLOEXEC);
         if (wal_fd_ < 0) error = std::string("cannot open the WAL to sync it: ") + std::strerror(errno);
       }
+      SetSyncing(true);
       const auto t0 = std::chrono::steady_clock::now();
       if (error.empty() && ::fdatasync(wal_fd_) != 0) error = std::string("fdatasync of the WAL failed: ") + std::strerror(errno);
+      SetSyncing(false);
       syncs_.fetch_add(1, std::memory_order_relaxed);
       sync_ns_.fetch_add(static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - t0).count()),
                          std::memory_order_relaxed);
@@ -488,14 +414,16 @@ class SqliteAuditStore final : public AuditStore {
         return;
       }
     }
-    WriteHead(ChainHead{last->seq, last->evidence_id});
+    head_.Write(ChainHead{last->seq, last->evidence_id});
   }
 
   std::string dir_;
   SqliteAuditOptions opt_;
   sqlite3* db_ = nullptr;
   sqlite3_stmt* insert_ = nullptr;
-  int head_fd_ = -1;
+  sqlite3_stmt* id_at_seq_ = nullptr;  // the writer's: request id of a seq
+  SignedHeadFile head_;
+  std::uint64_t page_size_ = 4096;
   bool sync_wal_ = false;  // `full`: the completion thread fsyncs the WAL before acknowledging
   int wal_fd_ = -1;        // the completion thread's own descriptor of audit.db-wal
   std::int64_t last_seq_ = 0;
@@ -509,6 +437,7 @@ class SqliteAuditStore final : public AuditStore {
   std::size_t batch_size_ = 0;
   bool stopping_ = false;
   bool writer_waiting_ = false;
+  bool syncing_ = false;  // the completion thread is in fdatasync (synchronous: full)
   std::thread writer_;
 
   std::mutex done_mu_;
@@ -521,9 +450,8 @@ class SqliteAuditStore final : public AuditStore {
   std::atomic<std::uint64_t> groups_{0}, records_{0}, syncs_{0}, sync_ns_{0}, wal_restarts_{0};
   std::unique_ptr<WalKeeper> wal_;
 
-  RequestIdFilter ids_;
-  std::mutex pool_mu_;
-  std::vector<ReaderConn> pool_;
+  RequestIdIndex ids_;
+  AuditReaders readers_{dir_ + "/audit.db"};
 };
 
 }  // namespace

@@ -40,6 +40,9 @@ void WalKeeper::Start() {
 
 int WalKeeper::OnCommit(void* self, sqlite3*, const char*, int frames) {
   auto* k = static_cast<WalKeeper*>(self);
+  // A shorter WAL than after the last commit: this commit started it again from its beginning.
+  const int added = frames >= k->wal_frames_ ? frames - k->wal_frames_ : frames;
+  k->frames_written_.fetch_add(static_cast<std::uint64_t>(added), std::memory_order_relaxed);
   k->wal_frames_ = frames;
   if (frames - k->frames_at_signal_ >= kCheckpointFrames || frames < k->frames_at_signal_) {
     k->frames_at_signal_ = frames;
@@ -61,6 +64,15 @@ bool WalKeeper::RestartIfLong(sqlite3* writer) {
   // next group.
   const bool overdue = wal_frames_ >= 4 * restart_frames_;
   if (!overdue && wal_frames_ - backfilled_.load(std::memory_order_relaxed) > kRestartBacklog) return false;
+  // SQLite runs one checkpoint at a time and answers BUSY at once (no busy handler) to a second
+  // one: when overdue, wait for the checkpointer's pass to end instead of trying again after the
+  // next group, which a starved machine can repeat until the WAL is far past its bound.
+  std::unique_lock pass(pass_mu_, std::defer_lock);
+  if (overdue) {
+    pass.lock();
+  } else if (!pass.try_lock()) {
+    return false;
+  }
   int log = 0, copied = 0;
   const int mode = overdue ? SQLITE_CHECKPOINT_FULL : SQLITE_CHECKPOINT_PASSIVE;
   if (sqlite3_wal_checkpoint_v2(writer, nullptr, mode, &log, &copied) != SQLITE_OK || log != copied) return false;
@@ -94,7 +106,10 @@ void WalKeeper::Run() {
     wanted_ = false;
     lk.unlock();
     int log = 0, copied = 0;
-    if (sqlite3_wal_checkpoint_v2(db, nullptr, SQLITE_CHECKPOINT_PASSIVE, &log, &copied) == SQLITE_OK) {
+    std::unique_lock pass(pass_mu_);
+    const int rc = sqlite3_wal_checkpoint_v2(db, nullptr, SQLITE_CHECKPOINT_PASSIVE, &log, &copied);
+    pass.unlock();
+    if (rc == SQLITE_OK) {
       if (copied > 0 && db_fd >= 0) ::fdatasync(db_fd);
       backfilled_.store(copied, std::memory_order_relaxed);
       // Behind: go again at once, unless the writer waits to finish the checkpoint itself.

@@ -16,6 +16,7 @@
 #include <atomic>
 #include <condition_variable>
 #include <cstddef>
+#include <cstdint>
 #include <mutex>
 #include <string>
 #include <thread>
@@ -36,6 +37,8 @@ class WalKeeper {
   // Writer thread, between two groups, on the writer's connection. True when the checkpoint was
   // finished, so that the next commit restarts the WAL.
   bool RestartIfLong(sqlite3* writer);
+  // Pages (frames) appended to the WAL by all commits so far: the log's write volume.
+  std::uint64_t frames_written() const { return frames_written_.load(std::memory_order_relaxed); }
 
  private:
   void Run();
@@ -45,10 +48,12 @@ class WalKeeper {
   int wal_frames_ = 0;        // writer thread: the WAL's length after the last commit
   int frames_at_signal_ = 0;  // writer thread: the length when the checkpointer was last woken
 
+  std::mutex pass_mu_;  // held during a checkpoint call, by either thread
   std::mutex mu_;
   std::condition_variable cv_;
   bool stop_ = false;
   bool wanted_ = false;                      // the writer saw another 4 MB of WAL
+  std::atomic<std::uint64_t> frames_written_{0};
   std::atomic<int> backfilled_{0};           // frames the checkpointer has copied
   std::atomic<bool> restart_wanted_{false};  // the WAL is long: the writer finishes the checkpoint
   std::thread thread_;

@@ -96,6 +96,10 @@ TEST_F(MetricsServerTest, ScrapeParsesBackWithTheRequestsSent) {
   EXPECT_GT(e.Sum("vigil_audit_sync_seconds_total"), first.Sum("vigil_audit_sync_seconds_total"));
   EXPECT_EQ(e.types["vigil_audit_syncs_total"], "counter");
   EXPECT_EQ(e.Sum("vigil_audit_queue_depth"), 0);
+  // 20 records of 1-4 KB each: at least one 4 KB page per group and at most a few per record.
+  const double wal = e.Sum("vigil_audit_wal_bytes_total") - first.Sum("vigil_audit_wal_bytes_total");
+  EXPECT_GE(wal, groups * 4096);
+  EXPECT_LE(wal, 20 * 4 * 4120.0);
   EXPECT_EQ(e.types["vigil_decision_latency_seconds"], "histogram");
   // Every bucket series ends with +Inf equal to _count.
   for (const auto& s : e.samples) {
