@@ -6,19 +6,20 @@
 #include <memory>
 
 #include "metrics/monitoring_events.h"
+#include "metrics/slice_key.h"
 #include "pipeline/engine.h"
 
 namespace vigil {
 namespace {
 
+using namespace metrics_detail;  // NOLINT: the slice key (metrics/slice_key.h)
+
 constexpr std::size_t kSets = 256;            // slice cache: sets (power of two) ...
-constexpr std::size_t kWays = 4;              // ... of 4 slices each: 1,024 slices
+constexpr std::size_t kWays = 8;              // ... of 8 slices each: 2,048 slices
 constexpr std::size_t kMaxNamed = 64;         // stage / signal / reason series cached per slice
 constexpr unsigned kCatalogueRefresh = 256;   // decisions between reads of the engine in force
 
 double Seconds(double ms) { return ms / 1000.0; }
-
-std::string_view OrNone(std::string_view v) { return v.empty() ? std::string_view("none") : v; }
 
 // Categories of the built-in codes, for when no catalogue is at hand (config/reasons.yaml agrees).
 ReasonCategory BuiltinCategory(ReasonCode c) {
@@ -32,192 +33,6 @@ ReasonCategory BuiltinCategory(ReasonCode c) {
   return ReasonCategory::kPolicy;
 }
 
-// The raw label values of one decision (views into the event).
-struct Slice {
-  std::string_view flow, platform, device, browser, sdk, app, model, policy, outcome, band;
-};
-
-// Whether `n` is the name `lit` (a literal: the comparison is a load or two).
-template <std::size_t N>
-bool IsName(std::string_view n, const char (&lit)[N]) {
-  return n.size() == N - 1 && std::memcmp(n.data(), lit, N - 1) == 0;
-}
-
-// The raw values (missing ones empty): what the slice cache is keyed by.
-Slice SliceOf(const DecisionEvent& ev) {
-  const Decision& d = ev.decision;
-  Slice s{ev.request.flow_type, {}, {}, {}, {}, {}, d.model_version, d.policy_version, d.outcome_name, d.band_name};
-  // One pass over the context (names are unique in an AttributeMap), until the 5 are found.
-  int found = 0;
-  for (const auto& a : ev.request.context.items()) {
-    if (a.kind != Value::Kind::kString) continue;
-    const std::string_view n = a.name;
-    std::string_view* into = nullptr;
-    switch (n.size()) {
-      case 8: into = IsName(n, "platform") ? &s.platform : nullptr; break;
-      case 11: into = IsName(n, "sdk_version") ? &s.sdk : IsName(n, "app_version") ? &s.app : nullptr; break;
-      case 12: into = IsName(n, "device_class") ? &s.device : nullptr; break;
-      case 14: into = IsName(n, "browser_family") ? &s.browser : nullptr; break;
-      default: break;
-    }
-    if (into != nullptr) {
-      *into = a.text;
-      if (++found == 5) break;
-    }
-  }
-  return s;
-}
-
-// The label values: missing ones are "none".
-Slice Labelled(const Slice& raw) {
-  Slice s = raw;
-  for (std::string_view* v : {&s.platform, &s.device, &s.browser, &s.sdk, &s.app, &s.model, &s.policy}) *v = OrNone(*v);
-  return s;
-}
-
-// Whether the n bytes at a and b are equal (both at least n long): overlapping word loads cover
-// values of up to 32 bytes without a call.
-[[gnu::always_inline]] inline bool SameBytes(const char* a, const char* b, std::size_t n) {
-  auto load8 = [](const char* p) {
-    std::uint64_t x;
-    std::memcpy(&x, p, 8);
-    return x;
-  };
-  if (n >= 8) {
-    if (n > 32) return std::memcmp(a, b, n) == 0;
-    std::uint64_t diff = (load8(a) ^ load8(b)) | (load8(a + n - 8) ^ load8(b + n - 8));
-    if (n > 16) diff |= (load8(a + 8) ^ load8(b + 8)) | (load8(a + n - 16) ^ load8(b + n - 16));
-    return diff == 0;
-  }
-  if (n >= 4) {
-    std::uint32_t x0, y0, x1, y1;
-    std::memcpy(&x0, a, 4);
-    std::memcpy(&y0, b, 4);
-    std::memcpy(&x1, a + n - 4, 4);
-    std::memcpy(&y1, b + n - 4, 4);
-    return ((x0 ^ y0) | (x1 ^ y1)) == 0;
-  }
-  for (std::size_t i = 0; i < n; ++i) {
-    if (a[i] != b[i]) return false;
-  }
-  return true;
-}
-
-[[gnu::always_inline]] inline bool SameName(const std::string& name, std::string_view v) {
-  return name.size() == v.size() && SameBytes(name.data(), v.data(), v.size());
-}
-
-// A slice's values as 64-bit words that encode them exactly given their lengths: a value of 1 to 3
-// bytes is its first, middle and last bytes; of 4 to 8 bytes, two overlapping 4-byte loads; of 9
-// to 16, two overlapping 8-byte loads; of 17 to 24, three. One to three loads a value, compared
-// word by word (with the lengths); the slice hash is taken from the same words. A value over 24
-// bytes (rare: it folds into "other" past a label's max_len anyway) gives its first 16 and last 8
-// bytes as words, and the key is also kept whole (`long_key`, each value after its 4-byte length)
-// and compared byte by byte.
-constexpr std::size_t kValues = 10;
-constexpr std::size_t kKeyWords = 3 * kValues;
-
-struct SliceKey {
-  std::uint32_t len[kValues];
-  std::uint32_t words = 0;
-  bool has_long = false;  // some value is over 24 bytes: `long_key` decides
-  std::uint64_t w[kKeyWords];
-
-  // Fills the key from `v` and returns the slice hash: one independent multiply per value (of its
-  // words folded into one and its length; distinct odd constants by position), then a final mix.
-  [[gnu::always_inline]] inline std::uint64_t Build(const std::string_view (&v)[kValues]) {
-    static constexpr std::uint64_t kMul[kValues] = {
-        0x9e3779b97f4a7c15ull, 0xbf58476d1ce4e5b9ull, 0x94d049bb133111ebull, 0xd6e8feb86659fd93ull,
-        0xa0761d6478bd642full, 0xe7037ed1a0b428dbull, 0x8ebc6af09c88c6e3ull, 0x589965cc75374cc3ull,
-        0x1d8e4e27c47d124full, 0xc2b2ae3d27d4eb4full};
-    auto load8 = [](const char* p) {
-      std::uint64_t x;
-      std::memcpy(&x, p, 8);
-      return x;
-    };
-    auto load4 = [](const char* p) {
-      std::uint32_t x;
-      std::memcpy(&x, p, 4);
-      return std::uint64_t{x};
-    };
-    std::uint32_t k = 0;
-    std::uint64_t h = 0;
-    bool long_value = false;
-#pragma GCC unroll 10
-    for (std::size_t i = 0; i < kValues; ++i) {
-      const std::size_t n = v[i].size();
-      const char* p = v[i].data();
-      len[i] = static_cast<std::uint32_t>(std::min<std::size_t>(n, 0xffffffffu));
-      std::uint64_t x = 0;
-      if (n > 8) {
-        std::uint64_t a = load8(p);
-        const std::uint64_t b = load8(p + n - 8);
-        w[k++] = a;
-        if (n > 16) {
-          const std::uint64_t m = load8(p + 8);
-          w[k++] = m;
-          a ^= std::rotl(m, 21);
-          long_value |= n > 24;
-        }
-        w[k++] = b;
-        x = a ^ std::rotl(b, 32);
-      } else if (n >= 4) {
-        x = load4(p) | (load4(p + n - 4) << 32);
-        w[k++] = x;
-      } else if (n > 0) {
-        const auto* u = reinterpret_cast<const unsigned char*>(p);
-        x = std::uint64_t{u[0]} | (std::uint64_t{u[n / 2]} << 8) | (std::uint64_t{u[n - 1]} << 16);
-        w[k++] = x;
-      }
-      h += (x + n) * kMul[i];
-    }
-    words = k;
-    has_long = long_value;
-    h ^= h >> 29;
-    h *= 0xd6e8feb86659fd93ull;
-    h ^= h >> 32;
-    return h;
-  }
-
-  // Same lengths and words (the long key, when there is one, is compared by the caller).
-  [[gnu::always_inline]] inline bool SameWords(const SliceKey& o) const {
-    std::uint64_t d = 0;
-    for (std::size_t i = 0; i < kValues; i += 2) {
-      std::uint64_t a, b;
-      std::memcpy(&a, &len[i], 8);
-      std::memcpy(&b, &o.len[i], 8);
-      d |= a ^ b;
-    }
-    if (d != 0) return false;  // equal lengths: the same number of words
-#pragma GCC unroll 4
-    for (std::uint32_t i = 0; i < words; ++i) d |= w[i] ^ o.w[i];
-    return d == 0;
-  }
-};
-
-// The whole values, for keys with a value over 24 bytes: each after its 4-byte length.
-std::string LongKey(const std::string_view (&v)[kValues]) {
-  std::string key;
-  for (const auto& x : v) {
-    const auto n = static_cast<std::uint32_t>(std::min<std::size_t>(x.size(), 0xffffffffu));
-    char b[sizeof n];
-    std::memcpy(b, &n, sizeof n);
-    key.append(b, sizeof n).append(x);
-  }
-  return key;
-}
-
-[[gnu::noinline]] bool LongKeyEquals(std::string_view key, const std::string_view (&v)[kValues]) {
-  for (const auto& x : v) {
-    std::uint32_t n;
-    if (key.size() < sizeof n) return false;
-    std::memcpy(&n, key.data(), sizeof n);
-    key.remove_prefix(sizeof n);
-    if (n != x.size() || key.size() < n || key.substr(0, n) != x) return false;
-    key.remove_prefix(n);
-  }
-  return key.empty();
-}
 
 // A histogram found by name (stage, signal), with its cells in the cache's thread.
 struct alignas(64) NamedHistogram {
@@ -240,7 +55,8 @@ struct alignas(64) NamedHistogram {
 
 }  // namespace
 
-// Series that depend on the flow and model version only, shared by the slices that have them.
+// Series that depend on the flow and model version only (9 of a decision's 14 histograms and
+// counters in the benchmark), found by flow and model before the slice.
 struct FlowSeries {
   std::string flow, model;
   HistogramCells latency, disagreement;
@@ -248,9 +64,8 @@ struct FlowSeries {
   std::vector<NamedHistogram> scores;  // per signal, and "fusion"
 };
 
-// One slice. What every decision of the slice reads comes first (two cache lines with the
-// lengths and the first reasons), then the values.
-struct DecisionRecorder::Entry {
+// One slice.
+struct alignas(64) DecisionRecorder::Entry {
   struct Reason {
     ReasonCode code;
     ReasonCategory category;
@@ -259,16 +74,15 @@ struct DecisionRecorder::Entry {
   };
   static constexpr std::size_t kInlineReasons = 2;
 
-  std::uint64_t hash = 0;
+  // What a decision of the slice reads, contiguous from the entry's first line: its counters,
+  // the first reasons, the key's header and words (four lines for the benchmark's slices).
   CounterCell decisions, retries, reviews;
-  FlowSeries* fs = nullptr;  // shared (in the cache) or `own_fs`
   bool versions_seen = false;  // both version gauges were found set (they are never unset)
   std::uint8_t inline_reasons = 0;
   Reason first_reasons[kInlineReasons];
   SliceKey key;
   std::string long_key;  // when key.has_long
   std::vector<Reason> more_reasons;  // past kInlineReasons, up to kMaxNamed in all
-  std::unique_ptr<FlowSeries> own_fs;  // when the cache holds too many flows
 
   const Reason* FindReason(ReasonCode code) const {
     for (std::uint8_t i = 0; i < inline_reasons; ++i) {
@@ -293,14 +107,18 @@ struct DecisionRecorder::Entry {
 };
 
 struct DecisionRecorder::Cache {
-  // A set's hashes sit together (one cache line), so a lookup reads one line before the entry.
-  struct Set {
-    std::uint64_t hash[kWays] = {};
-    std::unique_ptr<Entry> entry[kWays];
+  // Two adjacent lines: the tags (the hash's high half) and the round-robin position, then the
+  // entries. 8 ways, so that slices a hash happens to crowd into one set (256 slices over 256 sets
+  // leave about one set with 5 or more) do not evict each other in turn.
+  struct alignas(128) Set {
+    std::uint32_t tag[kWays] = {};
     std::uint8_t next = 0;  // the way a new slice takes when all are in use (round robin)
+    alignas(64) std::unique_ptr<Entry> entry[kWays];
   };
   Set sets[kSets];
-  std::vector<std::unique_ptr<FlowSeries>> flows;  // at most kMaxNamed
+  std::vector<std::unique_ptr<FlowSeries>> flows;  // at most kMaxNamed, replaced in turn past that
+  std::size_t next_flow = 0;                       // the one replaced next
+  FlowSeries* last_flow = nullptr;                 // the one used last
   std::shared_ptr<const DecisionEngine> engine;
   unsigned until_refresh = 0;
 };
@@ -373,10 +191,79 @@ template <typename Fn>
   return fn();
 }
 
-// Everything one decision records, resolving the series `e` does not hold yet (with their cells
-// in the calling thread).
-void Apply(const DecisionFamilies& f, DecisionRecorder::Entry& e, const Slice& raw, const DecisionEvent& ev,
-           const ReasonCatalogue* cat) {
+// The flow's series: the ones used last, else found by flow and model, else made (replacing the
+// flows kept in turn once kMaxNamed are). Nothing else points at a FlowSeries.
+[[gnu::noinline]] FlowSeries& FindFlow(DecisionRecorder::Cache& c, std::string_view flow, std::string_view model) {
+  FlowSeries* found = nullptr;
+  for (const auto& fl : c.flows) {
+    if (fl->flow == flow && fl->model == model) found = fl.get();
+  }
+  if (found == nullptr) {
+    auto fresh = std::make_unique<FlowSeries>();
+    fresh->flow = flow;
+    fresh->model = model;
+    if (c.flows.size() < kMaxNamed) {
+      c.flows.push_back(std::move(fresh));
+      found = c.flows.back().get();
+    } else {
+      c.flows[c.next_flow] = std::move(fresh);
+      found = c.flows[c.next_flow].get();
+      c.next_flow = (c.next_flow + 1) % kMaxNamed;
+    }
+  }
+  c.last_flow = found;
+  return *found;
+}
+
+[[gnu::always_inline]] inline FlowSeries& FlowOf(DecisionRecorder::Cache& c, std::string_view flow,
+                                                  std::string_view model) {
+  FlowSeries* fs = c.last_flow;
+  if (fs != nullptr && SameName(fs->flow, flow) && SameName(fs->model, model)) [[likely]] return *fs;
+  return FindFlow(c, flow, model);
+}
+
+// The histograms of the flow: whole latency, stage latencies, signal and fused scores,
+// disagreement (resolving the series `fs` does not hold yet, with their cells in this thread).
+void ApplyFlow(const DecisionFamilies& f, FlowSeries& fs, const DecisionEvent& ev) {
+  const Decision& d = ev.decision;
+  const std::string_view flow = ev.request.flow_type;  // the labels, for the cold lambdas
+  auto model = [&d] { return OrNone(d.model_version); };
+  if (!fs.latency.valid()) Cold([&] { fs.latency = f.latency->Get({flow}).ThreadCells(); });
+  fs.latency.Observe(Seconds(ev.latency_ms));
+  // Observes `v` in the histogram named `name` in `cache`, resolved by `get` the first time.
+  auto named = [](std::vector<NamedHistogram>& cache, std::size_t hint, std::string_view name, double v, auto get) {
+    if (const NamedHistogram* n = FindNamed(cache, hint, name)) return n->cells.Observe(v);
+    Histogram* h = Cold(get);
+    HistogramCells cells = h->ThreadCells();
+    if (cache.size() < kMaxNamed) cache.push_back({std::string(name), cells});
+    cells.Observe(v);
+  };
+  std::size_t i = 0;
+  for (const auto& t : ev.timings) {
+    if (IsName(t.stage, "total")) continue;
+    named(fs.stages, i++, t.stage, Seconds(t.ms), [&] { return &f.stage_latency->Get({flow, t.stage}); });
+  }
+  i = 0;
+  for (const auto& sc : d.fusion.signals) {
+    if (!sc.present) continue;
+    named(fs.scores, i++, sc.name, sc.calibrated, [&] { return &f.scores->Get({flow, sc.name, model()}); });
+  }
+  if (d.fusion.has_score) {
+    named(fs.scores, i, "fusion", d.fusion.score, [&] { return &f.scores->Get({flow, "fusion", model()}); });
+  }
+  if (d.fusion.signals.size() >= 2) {
+    if (!fs.disagreement.valid()) {
+      Cold([&] { fs.disagreement = f.disagreement->Get({flow, model()}).ThreadCells(); });
+    }
+    fs.disagreement.Observe(d.fusion.disagreement);
+  }
+}
+
+// The counters of the slice: decisions, reasons (and quality rejections or security events),
+// security signals, retries, reviews, the spoof-acceptance proxy, the version markers (resolving
+// the series `e` does not hold yet).
+void ApplySlice(const DecisionFamilies& f, DecisionRecorder::Entry& e, const Slice& raw, const DecisionEvent& ev,
+                const ReasonCatalogue* cat) {
   const DecisionRequest& req = ev.request;
   const Decision& d = ev.decision;
   // The label values, worked out only when a series is resolved (in the cold lambdas: kept out of
@@ -391,40 +278,6 @@ void Apply(const DecisionFamilies& f, DecisionRecorder::Entry& e, const Slice& r
     });
   }
   e.decisions.Inc();
-  if (e.fs == nullptr) {
-    e.own_fs = std::make_unique<FlowSeries>();
-    e.fs = e.own_fs.get();
-  }
-  FlowSeries& fs = *e.fs;
-  if (!fs.latency.valid()) Cold([&] { fs.latency = f.latency->Get({L().flow}).ThreadCells(); });
-  fs.latency.Observe(Seconds(ev.latency_ms));
-  // Observes `v` in the histogram named `name` in `cache`, resolved by `get` the first time.
-  auto named = [](std::vector<NamedHistogram>& cache, std::size_t hint, std::string_view name, double v, auto get) {
-    if (const NamedHistogram* n = FindNamed(cache, hint, name)) return n->cells.Observe(v);
-    Histogram* h = Cold(get);
-    HistogramCells cells = h->ThreadCells();
-    if (cache.size() < kMaxNamed) cache.push_back({std::string(name), cells});
-    cells.Observe(v);
-  };
-  std::size_t i = 0;
-  for (const auto& t : ev.timings) {
-    if (IsName(t.stage, "total")) continue;
-    named(fs.stages, i++, t.stage, Seconds(t.ms), [&] { return &f.stage_latency->Get({L().flow, t.stage}); });
-  }
-  i = 0;
-  for (const auto& sc : d.fusion.signals) {
-    if (!sc.present) continue;
-    named(fs.scores, i++, sc.name, sc.calibrated, [&] { return &f.scores->Get({L().flow, sc.name, L().model}); });
-  }
-  if (d.fusion.has_score) {
-    named(fs.scores, i, "fusion", d.fusion.score, [&] { return &f.scores->Get({L().flow, "fusion", L().model}); });
-  }
-  if (d.fusion.signals.size() >= 2) {
-    if (!fs.disagreement.valid()) {
-      Cold([&] { fs.disagreement = f.disagreement->Get({L().flow, L().model}).ThreadCells(); });
-    }
-    fs.disagreement.Observe(d.fusion.disagreement);
-  }
 
   bool security_reason = false;
   for (const auto& r : d.reasons) {
@@ -498,7 +351,6 @@ void Apply(const DecisionFamilies& f, DecisionRecorder::Entry& e, const Slice& r
 }  // namespace
 
 void DecisionRecorder::Record(const DecisionEvent& ev, EventWriter* events) {
-  const Slice s = SliceOf(ev);
   Cache& c = ThreadCache();
   if (engine_fn_ && c.until_refresh-- == 0) {
     c.until_refresh = kCatalogueRefresh - 1;
@@ -512,6 +364,10 @@ void DecisionRecorder::Record(const DecisionEvent& ev, EventWriter* events) {
       }
     }
   }
+  // The slice's entry first: its lookup waits on loads that are often cache misses (the request's
+  // context, filled on another thread; the set and the entry). The flow's histograms do not depend
+  // on it, so the core updates them while those loads are in flight; the slice's counters last.
+  const Slice s = SliceOf(ev);
   const std::string_view values[kValues] = {s.flow, s.platform, s.device, s.browser, s.sdk,
                                             s.app,  s.model,    s.policy, s.outcome, s.band};
   SliceKey key;
@@ -520,9 +376,10 @@ void DecisionRecorder::Record(const DecisionEvent& ev, EventWriter* events) {
     hash = forced;
   }
   Cache::Set& set = c.sets[hash & (kSets - 1)];
+  const auto tag = static_cast<std::uint32_t>(hash >> 32);
   Entry* slot = nullptr;
   for (std::size_t w = 0; w < kWays; ++w) {
-    if (set.hash[w] == hash && set.entry[w] && set.entry[w]->key.SameWords(key) &&
+    if (set.tag[w] == tag && set.entry[w] && set.entry[w]->key.SameWords(key) &&
         (!key.has_long || LongKeyEquals(set.entry[w]->long_key, values))) {
       slot = set.entry[w].get();
       break;
@@ -543,26 +400,14 @@ void DecisionRecorder::Record(const DecisionEvent& ev, EventWriter* events) {
       set.entry[way] = std::make_unique<Entry>();
     }
     slot = set.entry[way].get();
-    set.hash[way] = hash;
-    slot->hash = hash;
+    set.tag[way] = tag;
     slot->key = key;
     if (key.has_long) slot->long_key = LongKey(values);
-    for (const auto& fl : c.flows) {
-      if (fl->flow == s.flow && fl->model == s.model) {
-        slot->fs = fl.get();
-        break;
-      }
-    }
-    if (slot->fs == nullptr && c.flows.size() < kMaxNamed) {
-      c.flows.push_back(std::make_unique<FlowSeries>());
-      c.flows.back()->flow = s.flow;
-      c.flows.back()->model = s.model;
-      slot->fs = c.flows.back().get();
-    }
     misses_.fetch_add(1, std::memory_order_relaxed);
   }
+  ApplyFlow(f_, FlowOf(c, ev.request.flow_type, ev.decision.model_version), ev);
   const ReasonCatalogue* catalogue = c.engine ? &c.engine->catalogue() : nullptr;
-  Apply(f_, *slot, s, ev, catalogue);
+  ApplySlice(f_, *slot, s, ev, catalogue);
   if (events != nullptr && events->enabled()) events->Push(BuildMonitoringEvent(ev, catalogue));
 }
 

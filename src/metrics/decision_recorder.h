@@ -5,12 +5,13 @@
 // SDK and app versions, model and policy versions, outcome, band). The first decision of a slice
 // resolves its series in the families (lock-free lookups; the family's own lock the first time a
 // label set is seen) and keeps, in the slice's entry, handles on the series' cells in the calling
-// thread (Counter::ThreadCell, Histogram::ThreadCells); the next ones find the entry in a 4-way
-// set-associative cache of 1,024 slices keyed by a hash of a few bytes of each value, compare the
-// values word by word, and only update cells (a plain load and store each). Stage and signal
-// histograms hang off a per-flow record found by name (in the order they came last time), reasons
-// off the slice entry. The cache is bounded whatever clients send: a slice arriving in a full set
-// replaces one of its 4 slices in turn.
+// thread (Counter::ThreadCell, Histogram::ThreadCells); the next ones find the entry in an 8-way
+// set-associative cache of 2,048 slices keyed by a hash of the values read as exact 64-bit words
+// (metrics/slice_key.h), compare those words, and only update cells (a plain load and store
+// each). The flow's histograms (latency, stages, scores, disagreement) hang off a per-flow-and-model
+// record found by those two names, stage and signal histograms in it by name (in the order they
+// came last time); reasons hang off the slice entry. The cache is bounded whatever clients send:
+// a slice arriving in a full set replaces one of its 8 slices in turn.
 //
 // Threading: Record may be called from any thread. Each thread has its own cache (thread-local,
 // no lock, no atomic read-modify-write), whose handles point at the series' cells in that thread
