@@ -4,6 +4,7 @@
 #include <sqlite3.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <condition_variable>
 #include <cstring>
 #include <deque>
@@ -235,10 +236,10 @@ class SqliteAuditStore final : public AuditStore {
       {
         std::unique_lock lk(mu_);
         writer_waiting_ = true;
-        // With `full`, records that arrive while the completion thread fsyncs the WAL wait for
-        // that fsync to end and go into one commit just before the next fsync, instead of a
-        // commit each: an fsync covers one group, and SQLite's fixed cost per commit (the
-        // B-tree's right edge rewritten, WAL frame headers, locks) is paid once per fsync.
+        // With `full`, records that arrive while the last group waits for or is in its fsync are
+        // gathered and committed as one group once that fsync ends, instead of a commit each
+        // whenever the writer is free: one group per fsync, and SQLite's fixed cost per commit
+        // (the B-tree's right edge rewritten, WAL frame headers, locks) paid once per fsync.
         cv_.wait(lk, [&] { return stopping_ || (!queue_.empty() && (!syncing_ || queue_.size() >= opt_.max_batch)); });
         writer_waiting_ = false;
         if (queue_.empty()) break;  // stopping and drained
@@ -327,6 +328,15 @@ class SqliteAuditStore final : public AuditStore {
         last_hash_ = prev;
       }
     }
+    // With `full`, the group now waits for an fsync: until that fsync has ended, records that
+    // arrive are gathered for the next group (set before the completion thread can see the group,
+    // which clears it after its fsync).
+    const bool any_ok = std::any_of(results.begin(), results.end(),
+                                    [](const AppendResult& r) { return r.status == AppendResult::Status::kOk; });
+    if (sync_wal_ && any_ok) {  // MakeDurable fsyncs (and clears the flag) iff a record is kOk
+      std::lock_guard lk(mu_);
+      syncing_ = true;
+    }
     // The callbacks (the client's answer, the modules' observations) run on the completer thread,
     // so the writer starts the next group commit at once.
     {
@@ -370,7 +380,7 @@ class SqliteAuditStore final : public AuditStore {
     std::function<void()> then;
   };
 
-  // The completion thread tells the writer when an fsync is in progress (see Run).
+  // The completion thread tells the writer when a group's fsync has ended (see Run).
   void SetSyncing(bool on) {
     bool wake = false;
     {
@@ -394,7 +404,6 @@ class SqliteAuditStore final : public AuditStore {
         wal_fd_ = ::open(path.c_str(), O_RDWR | O_CLOEXEC);
         if (wal_fd_ < 0) error = std::string("cannot open the WAL to sync it: ") + std::strerror(errno);
       }
-      SetSyncing(true);
       const auto t0 = std::chrono::steady_clock::now();
       if (error.empty() && ::fdatasync(wal_fd_) != 0) error = std::string("fdatasync of the WAL failed: ") + std::strerror(errno);
       SetSyncing(false);
@@ -439,7 +448,7 @@ class SqliteAuditStore final : public AuditStore {
   std::size_t batch_size_ = 0;
   bool stopping_ = false;
   bool writer_waiting_ = false;
-  bool syncing_ = false;  // the completion thread is in fdatasync (synchronous: full)
+  bool syncing_ = false;  // a committed group waits for or is in its fsync (synchronous: full)
   std::thread writer_;
 
   std::mutex done_mu_;
