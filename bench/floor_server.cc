@@ -39,18 +39,15 @@ int main(int argc, char** argv) {
   }
   std::size_t bytes = argc > 2 ? static_cast<std::size_t>(std::atoi(argv[2])) : 1400;
   int threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
-  boost::asio::io_context ioc(threads);
+  vigil::IoPool pool(threads);
   FixedBody handler(bytes);
   vigil::HttpLimits limits;
-  vigil::HttpServer server(ioc, handler, limits);
+  vigil::HttpServer server(pool, handler, limits);
   auto port = server.Listen("127.0.0.1", 0);
   if (!port.ok()) return 1;
   std::ofstream(argv[1]) << *port << "\n";
-  boost::asio::signal_set signals(ioc, SIGINT, SIGTERM);
-  signals.async_wait([&](const boost::system::error_code&, int) { ioc.stop(); });
-  std::vector<std::thread> pool;
-  for (int i = 1; i < threads; ++i) pool.emplace_back([&] { ioc.run(); });
-  ioc.run();
-  for (auto& t : pool) t.join();
+  boost::asio::signal_set signals(pool.main(), SIGINT, SIGTERM);
+  signals.async_wait([&](const boost::system::error_code&, int) { pool.Stop(); });
+  pool.Run("floor-io");
   return 0;
 }

@@ -37,8 +37,9 @@ int Serve(ServerConfig cfg) {
               << std::flush;
   }
   int threads = cfg.threads > 0 ? cfg.threads : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
-  boost::asio::io_context ioc(threads);
-  HttpServer server(ioc, **app, cfg.http);
+  IoPool pool(threads);
+  auto& ioc = pool.main();
+  HttpServer server(pool, **app, cfg.http);
   auto port = server.Listen(cfg.listen_address, cfg.port);
   if (!port.ok()) {
     Log(LogLevel::kError, "startup_failed").Str("error", port.error().ToString());
@@ -65,7 +66,7 @@ int Serve(ServerConfig cfg) {
         clean = false;
         Log(LogLevel::kWarn, "shutdown_deadline_passed").Int("in_flight", server.in_flight());
       }
-      ioc.stop();
+      pool.Stop();
       return;
     }
     drain_timer.expires_after(std::chrono::milliseconds(10));
@@ -86,13 +87,7 @@ int Serve(ServerConfig cfg) {
   };
   signals.async_wait(on_signal);
 
-  std::vector<std::thread> pool;
-  for (int i = 1; i < threads; ++i) pool.emplace_back([&] {
-    NameThisThread("vigil-io");
-    ioc.run();
-  });
-  ioc.run();
-  for (auto& t : pool) t.join();
+  pool.Run("vigil-io");
   (*app)->FlushAudit();
   (*app)->StopModules();
   Log(LogLevel::kInfo, "stopped").Bool("clean", clean);

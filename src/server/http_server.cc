@@ -3,7 +3,6 @@
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
-#include <boost/asio/strand.hpp>
 #include <boost/beast/core.hpp>
 
 #include <mutex>
@@ -17,11 +16,17 @@ namespace vigil {
 namespace beast = boost::beast;
 namespace net = boost::asio;
 using tcp = net::ip::tcp;
+// A session runs on one io_context of the pool, which one thread runs (IoPool), so it needs no
+// strand. The executor is named by its concrete type: beast::tcp_stream's type-erased executor
+// (any_io_executor) costs a heap allocation and indirect calls for operations on the stream.
+using SessionExecutor = net::io_context::executor_type;
+using SessionStream = beast::basic_stream<tcp, SessionExecutor>;
+using SessionSocket = net::basic_stream_socket<tcp, SessionExecutor>;
 
 class HttpSession;
 
 struct HttpServer::Impl : std::enable_shared_from_this<HttpServer::Impl> {
-  Impl(net::io_context& c, HttpHandler& h, HttpLimits l) : ioc(c), handler(h), limits(l), acceptor(net::make_strand(c)) {}
+  Impl(IoPool& p, HttpHandler& h, HttpLimits l) : pool(p), handler(h), limits(l), acceptor(p.main()) {}
 
   void DoAccept();
   void Register(HttpSession* s, std::weak_ptr<HttpSession> w) {
@@ -33,7 +38,7 @@ struct HttpServer::Impl : std::enable_shared_from_this<HttpServer::Impl> {
     sessions.erase(s);
   }
 
-  net::io_context& ioc;
+  IoPool& pool;
   HttpHandler& handler;
   HttpLimits limits;
   tcp::acceptor acceptor;
@@ -47,7 +52,7 @@ struct HttpServer::Impl : std::enable_shared_from_this<HttpServer::Impl> {
 
 class HttpSession : public std::enable_shared_from_this<HttpSession> {
  public:
-  HttpSession(tcp::socket&& socket, std::shared_ptr<HttpServer::Impl> server)
+  HttpSession(SessionSocket&& socket, std::shared_ptr<HttpServer::Impl> server)
       : stream_(std::move(socket)), server_(std::move(server)) {
     server_->connections.fetch_add(1);
   }
@@ -61,7 +66,7 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
     net::dispatch(stream_.get_executor(), [self = shared_from_this()] { self->ReadHeader(); });
   }
 
-  // Runs on the session's strand: closes the connection unless a request is being handled.
+  // Runs on the session's thread: closes the connection unless a request is being handled.
   void CloseIfIdle() {
     net::post(stream_.get_executor(), [self = shared_from_this()] {
       if (!self->busy_) self->stream_.cancel();
@@ -144,7 +149,7 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
     stream_.close();
   }
 
-  beast::tcp_stream stream_;
+  SessionStream stream_;
   beast::flat_buffer buffer_;
   std::optional<http::request_parser<http::string_body>> parser_;
   std::shared_ptr<HttpServer::Impl> server_;
@@ -152,7 +157,7 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
 };
 
 void HttpServer::Impl::DoAccept() {
-  acceptor.async_accept(net::make_strand(ioc), [self = shared_from_this()](beast::error_code ec, tcp::socket socket) {
+  acceptor.async_accept(pool.Next().get_executor(), [self = shared_from_this()](beast::error_code ec, SessionSocket socket) {
     if (ec) {
       if (ec == net::error::operation_aborted || !self->acceptor.is_open()) return;
       Log(LogLevel::kWarn, "accept_failed").Str("error", ec.message());
@@ -163,8 +168,8 @@ void HttpServer::Impl::DoAccept() {
   });
 }
 
-HttpServer::HttpServer(net::io_context& ioc, HttpHandler& handler, HttpLimits limits)
-    : impl_(std::make_shared<Impl>(ioc, handler, limits)) {}
+HttpServer::HttpServer(IoPool& pool, HttpHandler& handler, HttpLimits limits)
+    : impl_(std::make_shared<Impl>(pool, handler, limits)) {}
 
 HttpServer::~HttpServer() = default;
 

@@ -2,10 +2,9 @@
 // limit, a bound on requests in flight (503 at once beyond it, rather than collapse), and a
 // graceful shutdown that stops accepting, lets in-flight requests finish and closes idle
 // connections. It knows nothing about decisions: a Handler answers each request, possibly later
-// and from another thread. Thread-safe; runs on the io_context's threads.
+// and from another thread. Thread-safe; runs on an IoPool's threads, each connection on one.
 #pragma once
 
-#include <boost/asio/io_context.hpp>
 #include <boost/beast/http.hpp>
 
 #include <atomic>
@@ -14,6 +13,7 @@
 #include <string>
 
 #include "core/result.h"
+#include "server/io_pool.h"
 
 namespace vigil {
 
@@ -43,7 +43,9 @@ struct HttpLimits {
 
 class HttpServer {
  public:
-  HttpServer(boost::asio::io_context& ioc, HttpHandler& handler, HttpLimits limits);
+  // Accepts on pool.main() and places each connection on pool.Next(); the pool outlives the
+  // server.
+  HttpServer(IoPool& pool, HttpHandler& handler, HttpLimits limits);
   ~HttpServer();
 
   // Binds and starts accepting; returns the bound port (useful with port 0).

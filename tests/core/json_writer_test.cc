@@ -4,6 +4,8 @@
 #include <nlohmann/json.hpp>
 
 #include <cmath>
+#include <cstdio>
+#include <random>
 #include <limits>
 
 #include "core/value.h"
@@ -34,6 +36,51 @@ TEST(JsonWriter, NumbersRoundTripAndNonFiniteIsNull) {
   EXPECT_EQ(out.find("-0,"), std::string::npos);
   EXPECT_EQ(j[4].get<double>(), 1e300);
   EXPECT_EQ(j[5].get<int>(), -42);
+}
+
+// The escaper checks eight bytes at a time; compare it with a plain byte-by-byte reference on
+// random strings mixing plain text, control characters, quotes, backslashes and UTF-8 bytes, at
+// every length and offset around the eight-byte steps.
+std::string ReferenceEscape(std::string_view s) {
+  std::string out;
+  for (unsigned char c : s) {
+    switch (c) {
+      case '"': out += "\\\""; break;
+      case '\\': out += "\\\\"; break;
+      case '\n': out += "\\n"; break;
+      case '\r': out += "\\r"; break;
+      case '\t': out += "\\t"; break;
+      case '\b': out += "\\b"; break;
+      case '\f': out += "\\f"; break;
+      default:
+        if (c < 0x20) {
+          char buf[8];
+          std::snprintf(buf, sizeof buf, "\\u%04x", c);
+          out += buf;
+        } else {
+          out += static_cast<char>(c);
+        }
+    }
+  }
+  return out;
+}
+
+TEST(JsonWriter, EscapingMatchesAByteByByteReference) {
+  std::mt19937 rng(7);
+  const std::string alphabet = std::string("abcXYZ09 _-{}:,\x7f\xc3\xa9\xff\"\\\n\t\x01\x1f", 25) + std::string(1, '\0');
+  for (int trial = 0; trial < 20000; ++trial) {
+    std::size_t len = rng() % 40;
+    std::string s;
+    bool plain = trial % 3 == 0;  // a third with at most one character to escape, at a random place
+    for (std::size_t i = 0; i < len; ++i) s += plain ? static_cast<char>('a' + rng() % 26) : alphabet[rng() % alphabet.size()];
+    if (plain && len > 0 && rng() % 2) s[rng() % len] = "\"\\\n\x1f"[rng() % 4];
+    std::string out = "prefix";
+    AppendJsonEscaped(out, s);
+    ASSERT_EQ(out, "prefix" + ReferenceEscape(s)) << "trial " << trial;
+    if (nlohmann::json::accept("\"" + out.substr(6) + "\"")) {
+      EXPECT_EQ(nlohmann::json::parse("\"" + out.substr(6) + "\"").get<std::string>(), s);
+    }
+  }
 }
 
 TEST(AttributeMap, SetGetOverwrite) {

@@ -29,15 +29,17 @@ std::string Body(const std::string& id, int i) {
          R"(,"account_age_days":400},"signals":{"fraud_model":0.)" + std::to_string(10 + i % 80) + R"(}})";
 }
 
-// The evidence id stored for a request id, or "" when absent.
-std::string StoredEvidence(const std::string& data_dir, const std::string& request_id) {
+// Request id -> evidence id of every record in the log, in one scan (request ids are indexed
+// in the server's memory, not on disk, so one query per id would scan the table each time).
+std::map<std::string, std::string> StoredEvidence(const std::string& data_dir) {
   sqlite3* db = nullptr;
-  std::string out;
+  std::map<std::string, std::string> out;
   if (sqlite3_open_v2((data_dir + "/audit.db").c_str(), &db, SQLITE_OPEN_READONLY, nullptr) == SQLITE_OK) {
     sqlite3_stmt* st = nullptr;
-    sqlite3_prepare_v2(db, "SELECT hash FROM audit WHERE request_id = ?", -1, &st, nullptr);
-    sqlite3_bind_text(st, 1, request_id.c_str(), -1, SQLITE_TRANSIENT);
-    if (sqlite3_step(st) == SQLITE_ROW) out = reinterpret_cast<const char*>(sqlite3_column_text(st, 0));
+    sqlite3_prepare_v2(db, "SELECT request_id, hash FROM audit", -1, &st, nullptr);
+    while (sqlite3_step(st) == SQLITE_ROW) {
+      out[reinterpret_cast<const char*>(sqlite3_column_text(st, 0))] = reinterpret_cast<const char*>(sqlite3_column_text(st, 1));
+    }
     sqlite3_finalize(st);
   }
   sqlite3_close(db);
@@ -76,8 +78,10 @@ TEST(CrashDurability, AcknowledgedDecisionsSurviveKill9) {
     s.Kill();
     stop = true;
     for (auto& c : clients) c.join();
+    const auto stored = StoredEvidence(data_dir);
     for (const auto& [id, evidence] : acked) {
-      ASSERT_EQ(StoredEvidence(data_dir, id), evidence) << "trial " << trial << ": acknowledged " << id << " lost";
+      auto it = stored.find(id);
+      ASSERT_EQ(it == stored.end() ? std::string() : it->second, evidence) << "trial " << trial << ": acknowledged " << id << " lost";
     }
     total_acked += acked.size();
     auto [code, out] = testing::Run(testing::VigilBinary() + " audit verify --data " + data_dir);
