@@ -1,6 +1,7 @@
 // Decision request parsing with simdjson's DOM API. Every field is type- and range-checked.
 #include <simdjson.h>
 
+#include <algorithm>
 #include <cmath>
 
 #include "api/codec.h"
@@ -65,38 +66,41 @@ double AsDouble(element e) {
 }
 
 // Context fields with a known meaning are range-checked.
-std::optional<Problem> CheckContextNumber(std::string_view key, double v, const std::string& field) {
-  if (!std::isfinite(v)) return Fail(ProblemType::kInvalidNumber, "not a finite number", field);
+template <typename FieldName>
+std::optional<Problem> CheckContextNumber(std::string_view key, double v, const FieldName& field) {
+  if (!std::isfinite(v)) return Fail(ProblemType::kInvalidNumber, "not a finite number", field());
   if ((key == "amount" || key == "account_age_days" || key == "tenure_days") && v < 0) {
-    return Fail(ProblemType::kInvalidValue, "must not be negative", field);
+    return Fail(ProblemType::kInvalidValue, "must not be negative", field());
   }
-  if (key == "amount" && v > 1e12) return Fail(ProblemType::kInvalidValue, "implausibly large", field);
+  if (key == "amount" && v > 1e12) return Fail(ProblemType::kInvalidValue, "implausibly large", field());
   return std::nullopt;
 }
 
 std::optional<Problem> ParseContext(object obj, const RequestLimits& lim, AttributeMap& out) {
+  out.Reserve(std::min<std::size_t>(obj.size() + 1, lim.max_context_fields + 1));  // +1: geo is two
   std::size_t n = 0;
   for (auto [key, value] : obj) {
-    std::string field = "context." + std::string(key);
+    // The field's path, for error messages only (built on failure, not for every field).
+    auto field = [&] { return "context." + std::string(key); };
     if (++n > lim.max_context_fields) {
       return Fail(ProblemType::kInvalidValue, "more than " + std::to_string(lim.max_context_fields) + " fields", "context");
     }
     if (!ValidName(key)) {
-      return Fail(ProblemType::kInvalidValue, "field names are lower_snake_case, at most 64 characters", field);
+      return Fail(ProblemType::kInvalidValue, "field names are lower_snake_case, at most 64 characters", field());
     }
     element_type t = value.type();
     if (key == "geo") {
-      if (t != element_type::OBJECT) return WrongType(field, "an object with lat and lon", t);
+      if (t != element_type::OBJECT) return WrongType(field(), "an object with lat and lon", t);
       element lat, lon;
       object g = value.get_object().value_unsafe();
       if (g.at_key("lat").get(lat) || g.at_key("lon").get(lon)) {
-        return Fail(ProblemType::kMissingField, "geo needs lat and lon", field);
+        return Fail(ProblemType::kMissingField, "geo needs lat and lon", field());
       }
-      if (!IsNumber(lat.type()) || !IsNumber(lon.type())) return WrongType(field, "numbers for lat and lon", lat.type());
+      if (!IsNumber(lat.type()) || !IsNumber(lon.type())) return WrongType(field(), "numbers for lat and lon", lat.type());
       double la = AsDouble(lat), lo = AsDouble(lon);
-      if (!(la >= -90 && la <= 90)) return Fail(ProblemType::kInvalidValue, "latitude must be in [-90, 90]", field + ".lat");
-      if (!(lo >= -180 && lo <= 180)) return Fail(ProblemType::kInvalidValue, "longitude must be in [-180, 180]", field + ".lon");
-      if (g.size() != 2) return Fail(ProblemType::kUnknownField, "geo takes only lat and lon", field);
+      if (!(la >= -90 && la <= 90)) return Fail(ProblemType::kInvalidValue, "latitude must be in [-90, 90]", field() + ".lat");
+      if (!(lo >= -180 && lo <= 180)) return Fail(ProblemType::kInvalidValue, "longitude must be in [-180, 180]", field() + ".lon");
+      if (g.size() != 2) return Fail(ProblemType::kUnknownField, "geo takes only lat and lon", field());
       out.SetNumber("geo.lat", la);
       out.SetNumber("geo.lon", lo);
       continue;
@@ -105,7 +109,7 @@ std::optional<Problem> ParseContext(object obj, const RequestLimits& lim, Attrib
       case element_type::STRING: {
         std::string_view s = value.get_string().value_unsafe();
         if (s.size() > lim.max_string_bytes) {
-          return Fail(ProblemType::kInvalidValue, "longer than " + std::to_string(lim.max_string_bytes) + " bytes", field);
+          return Fail(ProblemType::kInvalidValue, "longer than " + std::to_string(lim.max_string_bytes) + " bytes", field());
         }
         out.SetString(key, std::string(s));
         break;
@@ -119,7 +123,7 @@ std::optional<Problem> ParseContext(object obj, const RequestLimits& lim, Attrib
         out.SetNumber(key, d);
         break;
       }
-      default: return WrongType(field, "a string, number or boolean", t);
+      default: return WrongType(field(), "a string, number or boolean", t);
     }
   }
   return std::nullopt;
@@ -181,16 +185,16 @@ Result<ParsedDecisionRequest, Problem> ParseDecisionRequest(std::string_view bod
       if (t != element_type::OBJECT) return WrongType(field, "an object of numbers", t);
       object sig_obj = value.get_object().value_unsafe();
       for (auto [name, v] : sig_obj) {
-        std::string f = "signals." + std::string(name);
+        auto f = [&] { return "signals." + std::string(name); };
         if (r.signals.size() >= lim.max_signals) {
           return Fail(ProblemType::kInvalidValue, "more than " + std::to_string(lim.max_signals) + " signals", "signals");
         }
-        if (!ValidName(name)) return Fail(ProblemType::kInvalidValue, "signal names are lower_snake_case", f);
-        if (!IsNumber(v.type())) return WrongType(f, "a number", v.type());
+        if (!ValidName(name)) return Fail(ProblemType::kInvalidValue, "signal names are lower_snake_case", f());
+        if (!IsNumber(v.type())) return WrongType(f(), "a number", v.type());
         double d = AsDouble(v);
-        if (!std::isfinite(d)) return Fail(ProblemType::kInvalidNumber, "not a finite number", f);
+        if (!std::isfinite(d)) return Fail(ProblemType::kInvalidNumber, "not a finite number", f());
         for (const auto& s : r.signals) {
-          if (s.name == name) return Fail(ProblemType::kInvalidValue, "signal given twice", f);
+          if (s.name == name) return Fail(ProblemType::kInvalidValue, "signal given twice", f());
         }
         r.signals.push_back({std::string(name), d});
       }
@@ -198,12 +202,12 @@ Result<ParsedDecisionRequest, Problem> ParseDecisionRequest(std::string_view bod
       if (t != element_type::OBJECT) return WrongType(field, "an object of booleans", t);
       object sec_obj = value.get_object().value_unsafe();
       for (auto [name, v] : sec_obj) {
-        std::string f = "security." + std::string(name);
+        auto f = [&] { return "security." + std::string(name); };
         if (r.security.size() >= lim.max_security_flags) {
           return Fail(ProblemType::kInvalidValue, "too many security flags", "security");
         }
-        if (!ValidName(name)) return Fail(ProblemType::kInvalidValue, "flag names are lower_snake_case", f);
-        if (v.type() != element_type::BOOL) return WrongType(f, "a boolean", v.type());
+        if (!ValidName(name)) return Fail(ProblemType::kInvalidValue, "flag names are lower_snake_case", f());
+        if (v.type() != element_type::BOOL) return WrongType(f(), "a boolean", v.type());
         r.security.SetBool(name, v.get_bool().value_unsafe());
       }
     } else if (key == "media") {

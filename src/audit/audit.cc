@@ -65,7 +65,7 @@ std::string_view OutcomeKey(Outcome o) {
 std::string BuildDecisionPayload(const DecisionRequest& req, const Decision& d, const AuditContext& ctx,
                                  const ReasonCatalogue& cat, std::string_view secret) {
   std::string out;
-  out.reserve(2048);
+  out.reserve(4096);  // a transaction decision is about 2-3.5 KB
   JsonWriter w(out);
   w.BeginObject().Field("type", "decision").Field("request_id", req.request_id);
   w.Field("time_ms", static_cast<std::int64_t>(ctx.time_ms)).Field("key_id", ctx.key_id);

@@ -82,6 +82,7 @@ class AttributeMap {
     return v.kind == Value::Kind::kBool ? v.boolean : fallback;
   }
 
+  void Reserve(std::size_t n) { items_.reserve(n); }
   const std::vector<Attribute>& items() const { return items_; }
   bool empty() const { return items_.empty(); }
   std::size_t size() const { return items_.size(); }

@@ -363,6 +363,7 @@ void VigilApp::HandleDecision(HttpRequest& req, Responder& respond) {
   input->parsed = &*parsed;
   if (const FlowPolicy* flow = engine->policy().FindFlow(dreq.flow_type)) input->kind = flow->kind;
   input->scratch.resize(modules_.size());
+  input->timings.reserve(modules_.size() + 2);  // each module, the engine and the total
   for (std::size_t i = 0; i < modules_.size(); ++i) {
     auto& m = modules_[i];
     input->slot = i;
