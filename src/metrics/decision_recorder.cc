@@ -5,6 +5,10 @@
 #include <cstring>
 #include <memory>
 
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
 #include "metrics/monitoring_events.h"
 #include "metrics/slice_key.h"
 #include "pipeline/engine.h"
@@ -64,56 +68,59 @@ struct FlowSeries {
   std::vector<NamedHistogram> scores;  // per signal, and "fusion"
 };
 
-// One slice.
+// One slice. What a decision of the slice reads is contiguous from the entry's first line: its
+// first reason, decisions and retries counters (one line), then the key's header and words (two
+// more lines for the benchmark's slices: 16 words). The reviews counter and further reasons follow.
 struct alignas(64) DecisionRecorder::Entry {
   struct Reason {
-    ReasonCode code;
-    ReasonCategory category;
     CounterCell reasons;
     CounterCell by_category;  // quality rejections or security events; invalid for other categories
+    ReasonCode code;
+    ReasonCategory category;
   };
-  static constexpr std::size_t kInlineReasons = 2;
 
-  // What a decision of the slice reads, contiguous from the entry's first line: its counters,
-  // the first reasons, the key's header and words (four lines for the benchmark's slices).
-  CounterCell decisions, retries, reviews;
-  bool versions_seen = false;  // both version gauges were found set (they are never unset)
-  std::uint8_t inline_reasons = 0;
-  Reason first_reasons[kInlineReasons];
+  Reason first;  // when reason_count > 0
+  CounterCell decisions, retries;
+  std::uint8_t reason_count = 0;  // reasons kept: `first`, then `more_reasons`
+  bool versions_seen = false;     // both version gauges were found set (they are never unset)
   SliceKey key;
-  std::string long_key;  // when key.has_long
-  std::vector<Reason> more_reasons;  // past kInlineReasons, up to kMaxNamed in all
+  CounterCell reviews;
+  std::string long_key;              // when key.has_long
+  std::vector<Reason> more_reasons;  // past the first, up to kMaxNamed in all
 
   const Reason* FindReason(ReasonCode code) const {
-    for (std::uint8_t i = 0; i < inline_reasons; ++i) {
-      if (first_reasons[i].code == code) return &first_reasons[i];
-    }
+    if (reason_count == 0) return nullptr;
+    if (first.code == code) return &first;
     for (const auto& r : more_reasons) {
       if (r.code == code) return &r;
     }
     return nullptr;
   }
   void AddReason(const Reason& r) {
-    if (inline_reasons < kInlineReasons) {
-      first_reasons[inline_reasons++] = r;
-    } else if (more_reasons.size() + kInlineReasons < kMaxNamed) {
+    if (reason_count == 0) {
+      first = r;
+      reason_count = 1;
+    } else if (more_reasons.size() + 1 < kMaxNamed) {
       more_reasons.push_back(r);
     }
   }
   void ClearReasons() {
-    inline_reasons = 0;
+    reason_count = 0;
     more_reasons.clear();
   }
 };
+static_assert(offsetof(DecisionRecorder::Entry, key) + 16 == 64, "the key's words from the second line");
 
 struct DecisionRecorder::Cache {
-  // Two adjacent lines: the tags (the hash's high half) and the round-robin position, then the
-  // entries. 8 ways, so that slices a hash happens to crowd into one set (256 slices over 256 sets
-  // leave about one set with 5 or more) do not evict each other in turn.
-  struct alignas(128) Set {
+  // One line a set: the tags (the hash's high half) of its 8 slices, which ways hold one, the
+  // round-robin position and the set's entries (allocated with its first slice; an entry's address
+  // does not wait on another load). 8 ways, so that slices a hash happens to crowd into one set
+  // (256 slices over 256 sets leave about one set with 5 or more) do not evict each other in turn.
+  struct alignas(64) Set {
     std::uint32_t tag[kWays] = {};
+    std::unique_ptr<Entry[]> entries;
+    std::uint8_t used = 0;  // bit w: way w holds a slice
     std::uint8_t next = 0;  // the way a new slice takes when all are in use (round robin)
-    alignas(64) std::unique_ptr<Entry> entry[kWays];
   };
   Set sets[kSets];
   std::vector<std::unique_ptr<FlowSeries>> flows;  // at most kMaxNamed, replaced in turn past that
@@ -122,6 +129,7 @@ struct DecisionRecorder::Cache {
   std::shared_ptr<const DecisionEngine> engine;
   unsigned until_refresh = 0;
 };
+static_assert(sizeof(DecisionRecorder::Cache::Set) == 64);
 
 namespace {
 
@@ -348,6 +356,42 @@ void ApplySlice(const DecisionFamilies& f, DecisionRecorder::Entry& e, const Sli
   }
 }
 
+// Ways of `set` whose tag is `tag` (bit w for way w), in a few vector instructions.
+[[gnu::always_inline]] inline unsigned MatchingWays(const DecisionRecorder::Cache::Set& set, std::uint32_t tag) {
+#if defined(__SSE2__)
+  const __m128i t = _mm_set1_epi32(static_cast<int>(tag));
+  const __m128i lo = _mm_cmpeq_epi32(_mm_load_si128(reinterpret_cast<const __m128i*>(&set.tag[0])), t);
+  const __m128i hi = _mm_cmpeq_epi32(_mm_load_si128(reinterpret_cast<const __m128i*>(&set.tag[4])), t);
+  const __m128i bytes = _mm_packs_epi16(_mm_packs_epi32(lo, hi), _mm_setzero_si128());
+  return static_cast<unsigned>(_mm_movemask_epi8(bytes));
+#else
+  unsigned m = 0;
+  for (std::size_t w = 0; w < kWays; ++w) m |= static_cast<unsigned>(set.tag[w] == tag) << w;
+  return m;
+#endif
+}
+
+// A new slice's entry in `set`: a free way, else the next one in turn (its slice is forgotten).
+DecisionRecorder::Entry& NewEntry(DecisionRecorder::Cache::Set& set, std::uint32_t tag, const SliceKey& key,
+                                  const std::string_view (&values)[kValues]) {
+  if (!set.entries) set.entries = std::make_unique<DecisionRecorder::Entry[]>(kWays);
+  const unsigned free_ways = ~static_cast<unsigned>(set.used) & ((1u << kWays) - 1);
+  std::size_t way = 0;
+  if (free_ways != 0) {
+    way = static_cast<std::size_t>(std::countr_zero(free_ways));
+  } else {
+    way = set.next;
+    set.next = static_cast<std::uint8_t>((set.next + 1) % kWays);
+  }
+  DecisionRecorder::Entry& e = set.entries[way];
+  e = DecisionRecorder::Entry{};
+  e.key = key;
+  if (key.has_long) e.long_key = LongKey(values);
+  set.tag[way] = tag;
+  set.used = static_cast<std::uint8_t>(set.used | (1u << way));
+  return e;
+}
+
 }  // namespace
 
 void DecisionRecorder::Record(const DecisionEvent& ev, EventWriter* events) {
@@ -358,8 +402,8 @@ void DecisionRecorder::Record(const DecisionEvent& ev, EventWriter* events) {
     if (now != c.engine) {
       c.engine = std::move(now);
       for (auto& set : c.sets) {
-        for (auto& entry : set.entry) {
-          if (entry) entry->ClearReasons();  // categories and names may have changed
+        for (std::size_t w = 0; w < kWays; ++w) {
+          if (set.used & (1u << w)) set.entries[w].ClearReasons();  // categories and names may have changed
         }
       }
     }
@@ -378,31 +422,15 @@ void DecisionRecorder::Record(const DecisionEvent& ev, EventWriter* events) {
   Cache::Set& set = c.sets[hash & (kSets - 1)];
   const auto tag = static_cast<std::uint32_t>(hash >> 32);
   Entry* slot = nullptr;
-  for (std::size_t w = 0; w < kWays; ++w) {
-    if (set.tag[w] == tag && set.entry[w] && set.entry[w]->key.SameWords(key) &&
-        (!key.has_long || LongKeyEquals(set.entry[w]->long_key, values))) {
-      slot = set.entry[w].get();
+  for (unsigned m = MatchingWays(set, tag) & set.used; m != 0; m &= m - 1) {
+    Entry& e = set.entries[std::countr_zero(m)];
+    if (e.key.SameWords(key) && (!key.has_long || LongKeyEquals(e.long_key, values))) [[likely]] {
+      slot = &e;
       break;
     }
   }
   if (slot == nullptr) {
-    std::size_t way = kWays;
-    for (std::size_t w = 0; w < kWays && way == kWays; ++w) {
-      if (!set.entry[w]) way = w;
-    }
-    if (way == kWays) {
-      way = set.next;
-      set.next = static_cast<std::uint8_t>((set.next + 1) % kWays);
-    }
-    if (set.entry[way]) {
-      *set.entry[way] = Entry{};
-    } else {
-      set.entry[way] = std::make_unique<Entry>();
-    }
-    slot = set.entry[way].get();
-    set.tag[way] = tag;
-    slot->key = key;
-    if (key.has_long) slot->long_key = LongKey(values);
+    slot = Cold([&] { return &NewEntry(set, tag, key, values); });
     misses_.fetch_add(1, std::memory_order_relaxed);
   }
   ApplyFlow(f_, FlowOf(c, ev.request.flow_type, ev.decision.model_version), ev);

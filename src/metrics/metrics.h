@@ -61,7 +61,7 @@ class BucketFinder {
   // of the bounds in the cell finishes (one or two for the shipped buckets). Values outside the
   // range (negative, -0.0, NaN, infinities, beyond the bounds) take the scan: from the first
   // bound below the table, from the last cell's bucket above it (to bounds.size()).
-  std::size_t Find(double v) const {
+  [[gnu::always_inline]] std::size_t Find(double v) const {
     const std::int64_t k = (std::bit_cast<std::int64_t>(v) >> kShift) - lo_;
     if (static_cast<std::uint64_t>(k) <= last_) [[likely]] {
       const std::uint8_t e = table_[k];
@@ -163,7 +163,7 @@ class Histogram;
 class HistogramCells {
  public:
   bool valid() const { return cells_ != nullptr; }
-  void Observe(double v) const {
+  [[gnu::always_inline]] void Observe(double v) const {
     const std::size_t b = buckets_->Find(v);
     if (!shared_) {
       metrics_detail::AddToCell(cells_[b], 1.0);
