@@ -40,29 +40,16 @@ ReasonCategory BuiltinCategory(ReasonCode c) {
 
 // A histogram found by name (stage, signal), with its cells in the cache's thread.
 struct alignas(64) NamedHistogram {
-  std::string name;
+  NameKey name;
   HistogramCells cells;
 };
-
-// The entry in `v` named `name`, looked for first at `hint` (names come in the same order
-// decision after decision).
-[[gnu::always_inline]] inline const NamedHistogram* FindNamed(const std::vector<NamedHistogram>& v, std::size_t hint,
-                                                              std::string_view name) {
-  const NamedHistogram* begin = std::to_address(v.begin());
-  const NamedHistogram* end = std::to_address(v.end());
-  if (begin + hint < end && SameName(begin[hint].name, name)) return begin + hint;
-  for (const NamedHistogram* n = begin; n != end; ++n) {
-    if (SameName(n->name, name)) return n;
-  }
-  return nullptr;
-}
 
 }  // namespace
 
 // Series that depend on the flow and model version only (9 of a decision's 14 histograms and
 // counters in the benchmark), found by flow and model before the slice.
 struct FlowSeries {
-  std::string flow, model;
+  NameKey flow, model;
   HistogramCells latency, disagreement;
   std::vector<NamedHistogram> stages;
   std::vector<NamedHistogram> scores;  // per signal, and "fusion"
@@ -204,12 +191,12 @@ template <typename Fn>
 [[gnu::noinline]] FlowSeries& FindFlow(DecisionRecorder::Cache& c, std::string_view flow, std::string_view model) {
   FlowSeries* found = nullptr;
   for (const auto& fl : c.flows) {
-    if (fl->flow == flow && fl->model == model) found = fl.get();
+    if (fl->flow.Matches(flow) && fl->model.Matches(model)) found = fl.get();
   }
   if (found == nullptr) {
     auto fresh = std::make_unique<FlowSeries>();
-    fresh->flow = flow;
-    fresh->model = model;
+    fresh->flow = NameKey(flow);
+    fresh->model = NameKey(model);
     if (c.flows.size() < kMaxNamed) {
       c.flows.push_back(std::move(fresh));
       found = c.flows.back().get();
@@ -226,42 +213,67 @@ template <typename Fn>
 [[gnu::always_inline]] inline FlowSeries& FlowOf(DecisionRecorder::Cache& c, std::string_view flow,
                                                   std::string_view model) {
   FlowSeries* fs = c.last_flow;
-  if (fs != nullptr && SameName(fs->flow, flow) && SameName(fs->model, model)) [[likely]] return *fs;
+  if (fs != nullptr && fs->flow.Matches(flow) && fs->model.Matches(model)) [[likely]] return *fs;
   return FindFlow(c, flow, model);
+}
+
+// Observes `v` in the histogram of `cache` named `name`, else in the series of `family` labelled
+// `labels` (kept in `cache` from then on): a name seen for the first time, or out of the order of
+// the last decision.
+[[gnu::noinline, gnu::cold]] void ObserveNamedSlow(std::vector<NamedHistogram>& cache, Family<Histogram>* family,
+                                                   std::span<const std::string_view> labels, std::string_view name,
+                                                   double v) {
+  for (const auto& n : cache) {
+    if (n.name.Matches(name)) return n.cells.Observe(v);
+  }
+  const HistogramCells cells = family->Get(labels).ThreadCells();
+  if (cache.size() < kMaxNamed) cache.push_back({NameKey(name), cells});
+  cells.Observe(v);
 }
 
 // The histograms of the flow: whole latency, stage latencies, signal and fused scores,
 // disagreement (resolving the series `fs` does not hold yet, with their cells in this thread).
+// Names are looked for at the position they had in the last decision; the slow path (no closure
+// built on the hot path) finds or resolves the others.
 void ApplyFlow(const DecisionFamilies& f, FlowSeries& fs, const DecisionEvent& ev) {
   const Decision& d = ev.decision;
-  const std::string_view flow = ev.request.flow_type;  // the labels, for the cold lambdas
-  auto model = [&d] { return OrNone(d.model_version); };
+  const std::string_view flow = ev.request.flow_type;  // the labels, for the cold paths
   if (!fs.latency.valid()) Cold([&] { fs.latency = f.latency->Get({flow}).ThreadCells(); });
   fs.latency.Observe(Seconds(ev.latency_ms));
-  // Observes `v` in the histogram named `name` in `cache`, resolved by `get` the first time.
-  auto named = [](std::vector<NamedHistogram>& cache, std::size_t hint, std::string_view name, double v, auto get) {
-    if (const NamedHistogram* n = FindNamed(cache, hint, name)) return n->cells.Observe(v);
-    Histogram* h = Cold(get);
-    HistogramCells cells = h->ThreadCells();
-    if (cache.size() < kMaxNamed) cache.push_back({std::string(name), cells});
-    cells.Observe(v);
-  };
   std::size_t i = 0;
   for (const auto& t : ev.timings) {
     if (IsName(t.stage, "total")) continue;
-    named(fs.stages, i++, t.stage, Seconds(t.ms), [&] { return &f.stage_latency->Get({flow, t.stage}); });
+    const double v = Seconds(t.ms);
+    if (i < fs.stages.size() && fs.stages[i].name.Matches(t.stage)) [[likely]] {
+      fs.stages[i].cells.Observe(v);
+    } else {
+      const std::string_view labels[] = {flow, t.stage};
+      ObserveNamedSlow(fs.stages, f.stage_latency, labels, t.stage, v);
+    }
+    ++i;
   }
   i = 0;
   for (const auto& sc : d.fusion.signals) {
     if (!sc.present) continue;
-    named(fs.scores, i++, sc.name, sc.calibrated, [&] { return &f.scores->Get({flow, sc.name, model()}); });
+    if (i < fs.scores.size() && fs.scores[i].name.Matches(sc.name)) [[likely]] {
+      fs.scores[i].cells.Observe(sc.calibrated);
+    } else {
+      const std::string_view labels[] = {flow, sc.name, OrNone(d.model_version)};
+      ObserveNamedSlow(fs.scores, f.scores, labels, sc.name, sc.calibrated);
+    }
+    ++i;
   }
   if (d.fusion.has_score) {
-    named(fs.scores, i, "fusion", d.fusion.score, [&] { return &f.scores->Get({flow, "fusion", model()}); });
+    if (i < fs.scores.size() && fs.scores[i].name.Matches("fusion")) [[likely]] {
+      fs.scores[i].cells.Observe(d.fusion.score);
+    } else {
+      const std::string_view labels[] = {flow, "fusion", OrNone(d.model_version)};
+      ObserveNamedSlow(fs.scores, f.scores, labels, "fusion", d.fusion.score);
+    }
   }
   if (d.fusion.signals.size() >= 2) {
     if (!fs.disagreement.valid()) {
-      Cold([&] { fs.disagreement = f.disagreement->Get({flow, model()}).ThreadCells(); });
+      Cold([&] { fs.disagreement = f.disagreement->Get({flow, OrNone(d.model_version)}).ThreadCells(); });
     }
     fs.disagreement.Observe(d.fusion.disagreement);
   }

@@ -167,18 +167,18 @@ class HistogramCells {
     const std::size_t b = buckets_->Find(v);
     if (!shared_) {
       metrics_detail::AddToCell(cells_[b], 1.0);
-      metrics_detail::AddToCell(cells_[n_ + 1], v);
+      metrics_detail::AddToCell(*sum_, v);
     } else {
       cells_[b].fetch_add(1.0, std::memory_order_relaxed);
-      cells_[n_ + 1].fetch_add(v, std::memory_order_relaxed);
+      sum_->fetch_add(v, std::memory_order_relaxed);
     }
   }
 
  private:
   friend class Histogram;
   const metrics_detail::BucketFinder* buckets_ = nullptr;
-  std::atomic<double>* cells_ = nullptr;  // n_ + 1 bucket counts, then the sum
-  std::uint32_t n_ = 0;
+  std::atomic<double>* cells_ = nullptr;  // the bucket counts (bounds + 1)
+  std::atomic<double>* sum_ = nullptr;    // the sum, after them
   bool shared_ = false;
 };
 

@@ -99,9 +99,9 @@ void Histogram::Observe(double v) {
 HistogramCells Histogram::ThreadCells() {
   HistogramCells h;
   h.buckets_ = &buckets_;
-  h.n_ = static_cast<std::uint32_t>(bounds_.size());
   h.shared_ = cells_ == metrics_detail::kNoCells;
   h.cells_ = h.shared_ ? fallback_.get() : &metrics_detail::Cell(cells_);
+  h.sum_ = h.cells_ + bounds_.size() + 1;
   return h;
 }
 

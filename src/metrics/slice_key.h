@@ -96,6 +96,58 @@ inline Slice Labelled(const Slice& raw) {
   return name.size() == v.size() && SameBytes(name.data(), v.data(), v.size());
 }
 
+// A name (stage, signal, flow, model) kept for comparison with the event's names decision after
+// decision: up to 16 bytes as the same exact words as a slice key's value (two loads and a compare
+// on each side), longer names whole (compared byte by byte).
+class NameKey {
+ public:
+  NameKey() = default;
+  explicit NameKey(std::string_view v) : len_(v.size()) {
+    if (len_ > 16) {
+      long_ = v;
+    } else if (len_ > 8) {
+      a_ = Load8(v.data());
+      b_ = Load8(v.data() + len_ - 8);
+    } else {
+      a_ = ShortWord(v.data(), len_);
+    }
+  }
+  [[gnu::always_inline]] bool Matches(std::string_view v) const {
+    const std::size_t n = v.size();
+    if (n != len_) return false;
+    const char* p = v.data();
+    if (n > 8) {
+      if (n > 16) [[unlikely]] return v == long_;
+      return ((Load8(p) ^ a_) | (Load8(p + n - 8) ^ b_)) == 0;
+    }
+    return ShortWord(p, n) == a_;
+  }
+
+ private:
+  static std::uint64_t Load8(const char* p) {
+    std::uint64_t x;
+    std::memcpy(&x, p, 8);
+    return x;
+  }
+  // Up to 8 bytes as one word that encodes them exactly given their number: two overlapping 4-byte
+  // loads from 4 bytes, else the first, middle and last bytes.
+  [[gnu::always_inline]] static std::uint64_t ShortWord(const char* p, std::size_t n) {
+    if (n >= 4) [[likely]] {
+      std::uint32_t x, y;
+      std::memcpy(&x, p, 4);
+      std::memcpy(&y, p + n - 4, 4);
+      return std::uint64_t{x} | (std::uint64_t{y} << 32);
+    }
+    if (n == 0) return 0;
+    const auto* u = reinterpret_cast<const unsigned char*>(p);
+    return std::uint64_t{u[0]} | (std::uint64_t{u[n / 2]} << 8) | (std::uint64_t{u[n - 1]} << 16);
+  }
+
+  std::size_t len_ = 0;
+  std::uint64_t a_ = 0, b_ = 0;
+  std::string long_;  // names over 16 bytes
+};
+
 // A slice's values as 64-bit words that encode them exactly given their lengths: a value of 1 to 3
 // bytes is its first, middle and last bytes; of 4 to 8 bytes, two overlapping 4-byte loads; of 9
 // to 16, two overlapping 8-byte loads; of 17 to 24, three. One to three loads a value, compared
