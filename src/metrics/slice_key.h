@@ -64,38 +64,6 @@ inline Slice Labelled(const Slice& raw) {
   return s;
 }
 
-// Whether the n bytes at a and b are equal (both at least n long): overlapping word loads cover
-// values of up to 32 bytes without a call.
-[[gnu::always_inline]] inline bool SameBytes(const char* a, const char* b, std::size_t n) {
-  auto load8 = [](const char* p) {
-    std::uint64_t x;
-    std::memcpy(&x, p, 8);
-    return x;
-  };
-  if (n >= 8) {
-    if (n > 32) return std::memcmp(a, b, n) == 0;
-    std::uint64_t diff = (load8(a) ^ load8(b)) | (load8(a + n - 8) ^ load8(b + n - 8));
-    if (n > 16) diff |= (load8(a + 8) ^ load8(b + 8)) | (load8(a + n - 16) ^ load8(b + n - 16));
-    return diff == 0;
-  }
-  if (n >= 4) {
-    std::uint32_t x0, y0, x1, y1;
-    std::memcpy(&x0, a, 4);
-    std::memcpy(&y0, b, 4);
-    std::memcpy(&x1, a + n - 4, 4);
-    std::memcpy(&y1, b + n - 4, 4);
-    return ((x0 ^ y0) | (x1 ^ y1)) == 0;
-  }
-  for (std::size_t i = 0; i < n; ++i) {
-    if (a[i] != b[i]) return false;
-  }
-  return true;
-}
-
-[[gnu::always_inline]] inline bool SameName(const std::string& name, std::string_view v) {
-  return name.size() == v.size() && SameBytes(name.data(), v.data(), v.size());
-}
-
 // A name (stage, signal, flow, model) kept for comparison with the event's names decision after
 // decision: up to 16 bytes as the same exact words as a slice key's value (two loads and a compare
 // on each side), longer names whole (compared byte by byte).
