@@ -155,6 +155,8 @@ struct AlertEngine::State {
   void RefreshBaseline(SliceStats& sl, std::int64_t now) const;
   double BaselinePerLookback(const SliceStats& sl, std::size_t windows) const;
   bool Applies(std::size_t r, const SliceStats& sl) const;
+  // The baseline a young slice is compared with under the rule's fallback_baseline (all, parent).
+  const SliceStats* Fallback(const AlertRule& rule, const SliceStats& sl, const SliceStats* all, std::int64_t now);
   std::vector<std::string> Evidence(Metric m, const std::vector<const Window*>& ws) const;
   void Evaluate(std::int64_t now);
   void Transition(const AlertRule& rule, RuleState& st, const SliceStats& sl, bool cond, std::int64_t now);
