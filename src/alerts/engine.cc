@@ -1,6 +1,7 @@
 #include "alerts/engine.h"
 
 #include <algorithm>
+#include <array>
 #include <regex>
 
 #include "alerts/engine_state.h"
@@ -143,12 +144,23 @@ void AlertEngine::State::Observe(const Observation& o) {
       }
     }
   }
-  std::string key;
+  // Each field's value once per decision (dimensions share fields: kind, platform, browser).
+  std::array<std::pair<const std::string*, std::string_view>, 16> seen_fields;
+  std::size_t n_seen = 0;
+  auto value_of = [&](const std::string& field) {
+    for (std::size_t i = 0; i < n_seen; ++i) {
+      if (*seen_fields[i].first == field) return seen_fields[i].second;
+    }
+    const std::string_view v = FieldValue(o, field);
+    if (n_seen < seen_fields.size()) seen_fields[n_seen++] = {&field, v};
+    return v;
+  };
+  std::string& key = scratch_key;
   for (std::size_t d = 0; d < dims.size(); ++d) {
     key.clear();
     for (const auto& field : dims[d]) {
       if (!key.empty()) key += ',';
-      key.append(field).append("=").append(FieldValue(o, field));
+      key.append(field).append("=").append(value_of(field));
     }
     if (key.empty()) key = "all";
     const std::size_t id = SliceFor(key, d);

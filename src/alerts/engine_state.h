@@ -135,6 +135,7 @@ struct AlertEngine::State {
   std::int64_t first_hour = std::numeric_limits<std::int64_t>::min();  // of the first window seen
   std::size_t keep_windows = 1;
   std::uint64_t evaluations = 0;
+  std::string scratch_key;                      // Observe's slice key, reused
   std::vector<const Window*> scratch_windows;  // Evaluate's lookback windows, reused
 
   State(AlertsConfig c, Notify n) : cfg(std::move(c)), notify(std::move(n)) { Compile(); }
