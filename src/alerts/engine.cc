@@ -1,6 +1,7 @@
 #include "alerts/engine.h"
 
 #include <algorithm>
+#include <array>
 #include <regex>
 
 #include "alerts/engine_state.h"
@@ -32,11 +33,20 @@ void AlertEngine::State::Compile() {
   for (std::size_t r = 0; r < cfg.rules.size(); ++r) {
     const AlertRule& rule = cfg.rules[r];
     keep_windows = std::max<std::size_t>(keep_windows, static_cast<std::size_t>(std::max<std::int64_t>(1, rule.over_ms / cfg.window_ms)));
+    for (const std::int64_t ms : rule.also_over_ms) {
+      keep_windows = std::max<std::size_t>(keep_windows, static_cast<std::size_t>(std::max<std::int64_t>(1, ms / cfg.window_ms)));
+    }
     if (!rule.slice_by.empty()) {
       // New dimensions are appended (slices of the old ones keep their index on a reload).
       auto it = std::find(dims.begin(), dims.end(), rule.slice_by);
       if (it == dims.end()) it = dims.insert(dims.end(), rule.slice_by);
       rule_dim[r] = static_cast<std::size_t>(it - dims.begin());
+      // fallback_baseline: parent compares a young slice with the slice of the same values
+      // without the last field (browser_version -> its browser): that dimension must be counted.
+      if (rule.fallback_baseline == "parent" && rule.slice_by.size() >= 2) {
+        const std::vector<std::string> parent(rule.slice_by.begin(), rule.slice_by.end() - 1);
+        if (std::find(dims.begin(), dims.end(), parent) == dims.end()) dims.push_back(parent);
+      }
     }
     if (rule.type == RuleType::kDrift) {
       auto it = std::find(drift_signals.begin(), drift_signals.end(), rule.signal);
@@ -134,12 +144,23 @@ void AlertEngine::State::Observe(const Observation& o) {
       }
     }
   }
-  std::string key;
+  // Each field's value once per decision (dimensions share fields: kind, platform, browser).
+  std::array<std::pair<const std::string*, std::string_view>, 16> seen_fields;
+  std::size_t n_seen = 0;
+  auto value_of = [&](const std::string& field) {
+    for (std::size_t i = 0; i < n_seen; ++i) {
+      if (*seen_fields[i].first == field) return seen_fields[i].second;
+    }
+    const std::string_view v = FieldValue(o, field);
+    if (n_seen < seen_fields.size()) seen_fields[n_seen++] = {&field, v};
+    return v;
+  };
+  std::string& key = scratch_key;
   for (std::size_t d = 0; d < dims.size(); ++d) {
     key.clear();
     for (const auto& field : dims[d]) {
       if (!key.empty()) key += ',';
-      key.append(field).append("=").append(FieldValue(o, field));
+      key.append(field).append("=").append(value_of(field));
     }
     if (key.empty()) key = "all";
     const std::size_t id = SliceFor(key, d);

@@ -135,6 +135,7 @@ struct AlertEngine::State {
   std::int64_t first_hour = std::numeric_limits<std::int64_t>::min();  // of the first window seen
   std::size_t keep_windows = 1;
   std::uint64_t evaluations = 0;
+  std::string scratch_key;                      // Observe's slice key, reused
   std::vector<const Window*> scratch_windows;  // Evaluate's lookback windows, reused
 
   State(AlertsConfig c, Notify n) : cfg(std::move(c)), notify(std::move(n)) { Compile(); }
@@ -155,6 +156,8 @@ struct AlertEngine::State {
   void RefreshBaseline(SliceStats& sl, std::int64_t now) const;
   double BaselinePerLookback(const SliceStats& sl, std::size_t windows) const;
   bool Applies(std::size_t r, const SliceStats& sl) const;
+  // The baseline a young slice is compared with under the rule's fallback_baseline (all, parent).
+  const SliceStats* Fallback(const AlertRule& rule, const SliceStats& sl, const SliceStats* all, std::int64_t now);
   std::vector<std::string> Evidence(Metric m, const std::vector<const Window*>& ws) const;
   void Evaluate(std::int64_t now);
   void Transition(const AlertRule& rule, RuleState& st, const SliceStats& sl, bool cond, std::int64_t now);

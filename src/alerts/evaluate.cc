@@ -202,6 +202,22 @@ std::vector<std::string> AlertEngine::State::Evidence(Metric m, const std::vecto
   return ids;
 }
 
+const detail::SliceStats* AlertEngine::State::Fallback(const AlertRule& rule, const detail::SliceStats& sl,
+                                                       const detail::SliceStats* all, std::int64_t now) {
+  if (rule.fallback_baseline == "parent") {
+    // The same key without its last field ("...,browser_family=chrome,browser_version=132" ->
+    // "...,browser_family=chrome"); the engine counts that dimension (Compile).
+    const std::size_t cut = sl.key.rfind(',');
+    if (cut == std::string::npos) return all ? all : &sl;
+    auto it = slice_index.find(sl.key.substr(0, cut));
+    if (it == slice_index.end()) return &sl;  // not seen yet (bounded slices): no fallback
+    detail::SliceStats& parent = *slices[it->second];
+    RefreshBaseline(parent, now);
+    return &parent;
+  }
+  return all ? all : &sl;
+}
+
 void AlertEngine::State::Evaluate(std::int64_t now) {
   ++evaluations;
   SliceStats* all = nullptr;
@@ -229,7 +245,7 @@ void AlertEngine::State::Evaluate(std::int64_t now) {
       const SliceStats* base_of = &sl;
       const int need_hours = std::max(rule.baseline_min_hours, rule.fallback_baseline.empty() ? 0 : 1);
       const bool young = sl.base_hours < need_hours || sl.base.n < min_n;
-      if (young && !rule.fallback_baseline.empty() && all) base_of = all;
+      if (young && !rule.fallback_baseline.empty()) base_of = Fallback(rule, sl, all, now);
       const Agg& base = base_of->base;
       if (base.n >= min_n) a.baseline = base.Value(rule.metric);
       switch (rule.type) {
@@ -246,18 +262,27 @@ void AlertEngine::State::Evaluate(std::int64_t now) {
             // Decisions per lookback: the baseline's mean per window times the lookback's windows.
             a.baseline = BaselinePerLookback(sl, ws.size());
           }
-          if (enough && std::isfinite(a.baseline)) {
-            a.value = look.Value(rule.metric);
+          if (std::isfinite(a.baseline)) {
             a.threshold = a.baseline * (1.0 + rule.increase);
             const bool counted = rule.metric != Metric::kDecisions && rule.metric != Metric::kP95LatencyMs;
             const double phi = counted ? Dispersion(rule, *base_of, DispIndex(rule.metric)) : 1.0;
             if (counted && (rule.max_p > 0 || rule.min_z > 0)) a.dispersion = phi;
-            cond = a.value > a.threshold && SignificantZ(rule, look, a.baseline, phi);
-            if (cond && rule.max_p > 0) {
-              a.p_value = rule.metric == Metric::kDecisions
-                              ? PoissonSf(look.n, a.baseline)
-                              : QuasiBinomialSf(look.Count(rule.metric), look.n, Smoothed(base.Count(rule.metric), base.n), phi);
-              cond = a.p_value <= rule.max_p;
+            // The lookback, then each of also_over (a scan over lengths, rules.h) until one holds.
+            for (std::size_t l = 0; l <= rule.also_over_ms.size() && !cond; ++l) {
+              const Agg other = l == 0 ? Agg{} : Lookback(sl, rule.also_over_ms[l - 1], detail::kCounts, nullptr);
+              const Agg& lk = l == 0 ? look : other;
+              if (lk.n < min_n || lk.n == 0 || (l == 0 && !enough)) continue;
+              const double v = lk.Value(rule.metric);
+              if (l == 0 || !std::isfinite(a.value)) a.value = v;
+              bool c = v > a.threshold && SignificantZ(rule, lk, a.baseline, phi);
+              if (c && rule.max_p > 0) {
+                const double pv = rule.metric == Metric::kDecisions
+                                      ? PoissonSf(lk.n, a.baseline)
+                                      : QuasiBinomialSf(lk.Count(rule.metric), lk.n, Smoothed(base.Count(rule.metric), base.n), phi);
+                c = pv <= rule.max_p;
+                if (c || l == 0) a.p_value = pv;
+              }
+              if (c) a.value = v, cond = true;
             }
           }
           break;
@@ -381,7 +406,9 @@ void AlertEngine::State::Evaluate(std::int64_t now) {
           std::array<double, kScoreBins> c{}, b{};
           double nc = 0, nb = 0;
           for (std::size_t i = 0; i < c.size(); ++i) c[i] = cur[i], b[i] = ref[i], nc += cur[i], nb += ref[i];
-          const bool old_enough = rule.baseline_min_hours == 0 || sl.base_hours >= rule.baseline_min_hours;
+          // A young slice with a fallback: the fallback's baseline must be old enough instead.
+          const int hours = base_of == &sl ? sl.base_hours : base_of->base_hours;
+          const bool old_enough = rule.baseline_min_hours == 0 || hours >= rule.baseline_min_hours;
           if (nc < static_cast<double>(min_n) || nb < static_cast<double>(min_n) || !old_enough) break;
           const drift::KsResult ks = drift::KsFromCounts(b, c);
           a.value = ks.statistic;

@@ -100,7 +100,7 @@ void ReadRule(YamlReader& r, const YAML::Node& e, const std::string& p, AlertRul
                     "min_decisions", "count", "per_second_above", "regex", "min_count", "all_of", "any_of", "k", "h",
                     "baseline_windows", "resolve_after", "slices", "action", "routes", "min_z", "direction",
                     "baseline_min_hours", "max_p", "min_expected", "fallback_baseline", "signal", "min_statistic", "slice_by",
-                    "dispersion"});
+                    "dispersion", "also_over"});
   rule.name = r.String(e, "name", p, true).value_or("");
   std::string type = r.String(e, "type", p, true).value_or("");
   static const std::pair<const char*, RuleType> kTypes[] = {
@@ -151,10 +151,11 @@ void ReadRule(YamlReader& r, const YAML::Node& e, const std::string& p, AlertRul
   }
   if (auto v = r.String(e, "fallback_baseline", p, false)) {
     rule.fallback_baseline = *v;
-    const bool typed = (rule.type == RuleType::kBaseline && rule.metric != Metric::kDecisions) || rule.type == RuleType::kPattern;
-    if (!typed || *v != "all") {
+    const bool typed = (rule.type == RuleType::kBaseline && rule.metric != Metric::kDecisions) ||
+                       rule.type == RuleType::kPattern || rule.type == RuleType::kDrift;
+    if (!typed || (*v != "all" && *v != "parent")) {
       r.Fail(e["fallback_baseline"], JoinPath(p, "fallback_baseline"),
-             "fallback_baseline (all) is for pattern rules and baseline rules on a rate or latency");
+             "fallback_baseline (all or parent) is for pattern and drift rules and baseline rules on a rate or latency");
     }
   }
   if (rule.type == RuleType::kDrift) {
@@ -171,12 +172,28 @@ void ReadRule(YamlReader& r, const YAML::Node& e, const std::string& p, AlertRul
   if (auto sb = r.StringList(e, "slice_by", p, false)) {
     rule.slice_by = *sb;
     std::set<std::string> seen(sb->begin(), sb->end());
-    if (sb->empty() || sb->size() > 3 || seen.size() != sb->size()) {
-      r.Fail(e["slice_by"], JoinPath(p, "slice_by"), "expected one to three distinct fields");
+    if (sb->empty() || sb->size() > 4 || seen.size() != sb->size()) {
+      r.Fail(e["slice_by"], JoinPath(p, "slice_by"), "expected one to four distinct fields");
     }
+  }
+  if (rule.fallback_baseline == "parent" && rule.slice_by.size() < 2) {
+    r.Fail(e["fallback_baseline"], JoinPath(p, "fallback_baseline"),
+           "fallback_baseline: parent needs slice_by with at least two fields (the parent drops the last)");
   }
   if (auto d = Duration(r, e, "for", p)) rule.for_ms = *d;
   if (auto d = Duration(r, e, "over", p)) rule.over_ms = *d;
+  if (auto list = r.StringList(e, "also_over", p, false)) {
+    const bool typed = rule.type == RuleType::kBaseline && rule.metric != Metric::kDecisions &&
+                       rule.metric != Metric::kP95LatencyMs;
+    for (const auto& v : *list) {
+      std::int64_t ms = 0;
+      if (!typed || !ParseDuration(v, &ms) || ms <= 0) {
+        r.Fail(e["also_over"], JoinPath(p, "also_over"), "also_over (durations such as 5m, 1h) is for baseline rules on a rate");
+        break;
+      }
+      rule.also_over_ms.push_back(ms);
+    }
+  }
   if (auto d = Duration(r, e, "cooldown", p)) rule.cooldown_ms = *d;
   if (auto v = r.Number(e, "min_decisions", p, false)) rule.min_decisions = static_cast<int>(*v);
   if (rule.type == RuleType::kRate) {

@@ -64,14 +64,19 @@ struct AlertRule {
   // decisions (a fresh start), min_count alone decides. 0: no test. Not for p95_latency_ms.
   // drift: the KS p-value must be at most max_p.
   double max_p = 0.0;
-  // baseline (rates), pattern: when the slice's own baseline is too young (fewer than
+  // baseline (rates), pattern, drift: when the slice's own baseline is too young (fewer than
   // baseline_min_hours whole hours, at least 1, or fewer than min_decisions decisions), compare
-  // with this slice's baseline instead ("all": a new SDK version against the whole fleet).
+  // with another slice's baseline instead: "all" (a new SDK version against the whole fleet) or
+  // "parent" (slice_by of two fields or more: the same key without its last field, a new browser
+  // version against its browser; the engine counts that dimension).
   std::string fallback_baseline;
   std::string signal;                 // drift: the calibrated signal ("passive", "fraud_model")
   double min_statistic = 0.05;        // drift: the KS statistic must also be at least this
   std::int64_t for_ms = 0;            // the condition must hold this long before firing
   std::int64_t over_ms = 0;           // lookback; 0 = one evaluation window
+  // baseline rules on a rate: more lookbacks tested the same way when `over` does not hold (a
+  // scan over lengths: a burst is diluted in a long lookback, a sustained moderate rise needs one).
+  std::vector<std::int64_t> also_over_ms;
   std::int64_t cooldown_ms = 900000;  // after firing, no new firing of the same rule and slice
   int min_decisions = 20;             // fewer decisions in the lookback: no evaluation
   std::string count;                  // rate: "decisions", "pass", "retry", "fail", "review"

@@ -5,6 +5,10 @@
 #include <cstring>
 #include <memory>
 
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
 #include "metrics/monitoring_events.h"
 #include "metrics/slice_key.h"
 #include "pipeline/engine.h"
@@ -36,84 +40,74 @@ ReasonCategory BuiltinCategory(ReasonCode c) {
 
 // A histogram found by name (stage, signal), with its cells in the cache's thread.
 struct alignas(64) NamedHistogram {
-  std::string name;
+  NameKey name;
   HistogramCells cells;
 };
-
-// The entry in `v` named `name`, looked for first at `hint` (names come in the same order
-// decision after decision).
-[[gnu::always_inline]] inline const NamedHistogram* FindNamed(const std::vector<NamedHistogram>& v, std::size_t hint,
-                                                              std::string_view name) {
-  const NamedHistogram* begin = std::to_address(v.begin());
-  const NamedHistogram* end = std::to_address(v.end());
-  if (begin + hint < end && SameName(begin[hint].name, name)) return begin + hint;
-  for (const NamedHistogram* n = begin; n != end; ++n) {
-    if (SameName(n->name, name)) return n;
-  }
-  return nullptr;
-}
 
 }  // namespace
 
 // Series that depend on the flow and model version only (9 of a decision's 14 histograms and
 // counters in the benchmark), found by flow and model before the slice.
 struct FlowSeries {
-  std::string flow, model;
+  NameKey flow, model;
   HistogramCells latency, disagreement;
   std::vector<NamedHistogram> stages;
   std::vector<NamedHistogram> scores;  // per signal, and "fusion"
 };
 
-// One slice.
+// One slice. What a decision of the slice reads is contiguous from the entry's first line: its
+// first reason, decisions and retries counters (one line), then the key's header and words (two
+// more lines for the benchmark's slices: 16 words). The reviews counter and further reasons follow.
 struct alignas(64) DecisionRecorder::Entry {
   struct Reason {
-    ReasonCode code;
-    ReasonCategory category;
     CounterCell reasons;
     CounterCell by_category;  // quality rejections or security events; invalid for other categories
+    ReasonCode code;
+    ReasonCategory category;
   };
-  static constexpr std::size_t kInlineReasons = 2;
 
-  // What a decision of the slice reads, contiguous from the entry's first line: its counters,
-  // the first reasons, the key's header and words (four lines for the benchmark's slices).
-  CounterCell decisions, retries, reviews;
-  bool versions_seen = false;  // both version gauges were found set (they are never unset)
-  std::uint8_t inline_reasons = 0;
-  Reason first_reasons[kInlineReasons];
+  Reason first;  // when reason_count > 0
+  CounterCell decisions, retries;
+  std::uint8_t reason_count = 0;  // reasons kept: `first`, then `more_reasons`
+  bool versions_seen = false;     // both version gauges were found set (they are never unset)
   SliceKey key;
-  std::string long_key;  // when key.has_long
-  std::vector<Reason> more_reasons;  // past kInlineReasons, up to kMaxNamed in all
+  CounterCell reviews;
+  std::string long_key;              // when key.has_long
+  std::vector<Reason> more_reasons;  // past the first, up to kMaxNamed in all
 
   const Reason* FindReason(ReasonCode code) const {
-    for (std::uint8_t i = 0; i < inline_reasons; ++i) {
-      if (first_reasons[i].code == code) return &first_reasons[i];
-    }
+    if (reason_count == 0) return nullptr;
+    if (first.code == code) return &first;
     for (const auto& r : more_reasons) {
       if (r.code == code) return &r;
     }
     return nullptr;
   }
   void AddReason(const Reason& r) {
-    if (inline_reasons < kInlineReasons) {
-      first_reasons[inline_reasons++] = r;
-    } else if (more_reasons.size() + kInlineReasons < kMaxNamed) {
+    if (reason_count == 0) {
+      first = r;
+      reason_count = 1;
+    } else if (more_reasons.size() + 1 < kMaxNamed) {
       more_reasons.push_back(r);
     }
   }
   void ClearReasons() {
-    inline_reasons = 0;
+    reason_count = 0;
     more_reasons.clear();
   }
 };
+static_assert(offsetof(DecisionRecorder::Entry, key) + 16 == 64, "the key's words from the second line");
 
 struct DecisionRecorder::Cache {
-  // Two adjacent lines: the tags (the hash's high half) and the round-robin position, then the
-  // entries. 8 ways, so that slices a hash happens to crowd into one set (256 slices over 256 sets
-  // leave about one set with 5 or more) do not evict each other in turn.
-  struct alignas(128) Set {
+  // One line a set: the tags (the hash's high half) of its 8 slices, which ways hold one, the
+  // round-robin position and the set's entries (allocated with its first slice; an entry's address
+  // does not wait on another load). 8 ways, so that slices a hash happens to crowd into one set
+  // (256 slices over 256 sets leave about one set with 5 or more) do not evict each other in turn.
+  struct alignas(64) Set {
     std::uint32_t tag[kWays] = {};
+    std::unique_ptr<Entry[]> entries;
+    std::uint8_t used = 0;  // bit w: way w holds a slice
     std::uint8_t next = 0;  // the way a new slice takes when all are in use (round robin)
-    alignas(64) std::unique_ptr<Entry> entry[kWays];
   };
   Set sets[kSets];
   std::vector<std::unique_ptr<FlowSeries>> flows;  // at most kMaxNamed, replaced in turn past that
@@ -122,6 +116,7 @@ struct DecisionRecorder::Cache {
   std::shared_ptr<const DecisionEngine> engine;
   unsigned until_refresh = 0;
 };
+static_assert(sizeof(DecisionRecorder::Cache::Set) == 64);
 
 namespace {
 
@@ -196,12 +191,12 @@ template <typename Fn>
 [[gnu::noinline]] FlowSeries& FindFlow(DecisionRecorder::Cache& c, std::string_view flow, std::string_view model) {
   FlowSeries* found = nullptr;
   for (const auto& fl : c.flows) {
-    if (fl->flow == flow && fl->model == model) found = fl.get();
+    if (fl->flow.Matches(flow) && fl->model.Matches(model)) found = fl.get();
   }
   if (found == nullptr) {
     auto fresh = std::make_unique<FlowSeries>();
-    fresh->flow = flow;
-    fresh->model = model;
+    fresh->flow = NameKey(flow);
+    fresh->model = NameKey(model);
     if (c.flows.size() < kMaxNamed) {
       c.flows.push_back(std::move(fresh));
       found = c.flows.back().get();
@@ -218,42 +213,67 @@ template <typename Fn>
 [[gnu::always_inline]] inline FlowSeries& FlowOf(DecisionRecorder::Cache& c, std::string_view flow,
                                                   std::string_view model) {
   FlowSeries* fs = c.last_flow;
-  if (fs != nullptr && SameName(fs->flow, flow) && SameName(fs->model, model)) [[likely]] return *fs;
+  if (fs != nullptr && fs->flow.Matches(flow) && fs->model.Matches(model)) [[likely]] return *fs;
   return FindFlow(c, flow, model);
+}
+
+// Observes `v` in the histogram of `cache` named `name`, else in the series of `family` labelled
+// `labels` (kept in `cache` from then on): a name seen for the first time, or out of the order of
+// the last decision.
+[[gnu::noinline, gnu::cold]] void ObserveNamedSlow(std::vector<NamedHistogram>& cache, Family<Histogram>* family,
+                                                   std::span<const std::string_view> labels, std::string_view name,
+                                                   double v) {
+  for (const auto& n : cache) {
+    if (n.name.Matches(name)) return n.cells.Observe(v);
+  }
+  const HistogramCells cells = family->Get(labels).ThreadCells();
+  if (cache.size() < kMaxNamed) cache.push_back({NameKey(name), cells});
+  cells.Observe(v);
 }
 
 // The histograms of the flow: whole latency, stage latencies, signal and fused scores,
 // disagreement (resolving the series `fs` does not hold yet, with their cells in this thread).
+// Names are looked for at the position they had in the last decision; the slow path (no closure
+// built on the hot path) finds or resolves the others.
 void ApplyFlow(const DecisionFamilies& f, FlowSeries& fs, const DecisionEvent& ev) {
   const Decision& d = ev.decision;
-  const std::string_view flow = ev.request.flow_type;  // the labels, for the cold lambdas
-  auto model = [&d] { return OrNone(d.model_version); };
+  const std::string_view flow = ev.request.flow_type;  // the labels, for the cold paths
   if (!fs.latency.valid()) Cold([&] { fs.latency = f.latency->Get({flow}).ThreadCells(); });
   fs.latency.Observe(Seconds(ev.latency_ms));
-  // Observes `v` in the histogram named `name` in `cache`, resolved by `get` the first time.
-  auto named = [](std::vector<NamedHistogram>& cache, std::size_t hint, std::string_view name, double v, auto get) {
-    if (const NamedHistogram* n = FindNamed(cache, hint, name)) return n->cells.Observe(v);
-    Histogram* h = Cold(get);
-    HistogramCells cells = h->ThreadCells();
-    if (cache.size() < kMaxNamed) cache.push_back({std::string(name), cells});
-    cells.Observe(v);
-  };
   std::size_t i = 0;
   for (const auto& t : ev.timings) {
     if (IsName(t.stage, "total")) continue;
-    named(fs.stages, i++, t.stage, Seconds(t.ms), [&] { return &f.stage_latency->Get({flow, t.stage}); });
+    const double v = Seconds(t.ms);
+    if (i < fs.stages.size() && fs.stages[i].name.Matches(t.stage)) [[likely]] {
+      fs.stages[i].cells.Observe(v);
+    } else {
+      const std::string_view labels[] = {flow, t.stage};
+      ObserveNamedSlow(fs.stages, f.stage_latency, labels, t.stage, v);
+    }
+    ++i;
   }
   i = 0;
   for (const auto& sc : d.fusion.signals) {
     if (!sc.present) continue;
-    named(fs.scores, i++, sc.name, sc.calibrated, [&] { return &f.scores->Get({flow, sc.name, model()}); });
+    if (i < fs.scores.size() && fs.scores[i].name.Matches(sc.name)) [[likely]] {
+      fs.scores[i].cells.Observe(sc.calibrated);
+    } else {
+      const std::string_view labels[] = {flow, sc.name, OrNone(d.model_version)};
+      ObserveNamedSlow(fs.scores, f.scores, labels, sc.name, sc.calibrated);
+    }
+    ++i;
   }
   if (d.fusion.has_score) {
-    named(fs.scores, i, "fusion", d.fusion.score, [&] { return &f.scores->Get({flow, "fusion", model()}); });
+    if (i < fs.scores.size() && fs.scores[i].name.Matches("fusion")) [[likely]] {
+      fs.scores[i].cells.Observe(d.fusion.score);
+    } else {
+      const std::string_view labels[] = {flow, "fusion", OrNone(d.model_version)};
+      ObserveNamedSlow(fs.scores, f.scores, labels, "fusion", d.fusion.score);
+    }
   }
   if (d.fusion.signals.size() >= 2) {
     if (!fs.disagreement.valid()) {
-      Cold([&] { fs.disagreement = f.disagreement->Get({flow, model()}).ThreadCells(); });
+      Cold([&] { fs.disagreement = f.disagreement->Get({flow, OrNone(d.model_version)}).ThreadCells(); });
     }
     fs.disagreement.Observe(d.fusion.disagreement);
   }
@@ -348,6 +368,42 @@ void ApplySlice(const DecisionFamilies& f, DecisionRecorder::Entry& e, const Sli
   }
 }
 
+// Ways of `set` whose tag is `tag` (bit w for way w), in a few vector instructions.
+[[gnu::always_inline]] inline unsigned MatchingWays(const DecisionRecorder::Cache::Set& set, std::uint32_t tag) {
+#if defined(__SSE2__)
+  const __m128i t = _mm_set1_epi32(static_cast<int>(tag));
+  const __m128i lo = _mm_cmpeq_epi32(_mm_load_si128(reinterpret_cast<const __m128i*>(&set.tag[0])), t);
+  const __m128i hi = _mm_cmpeq_epi32(_mm_load_si128(reinterpret_cast<const __m128i*>(&set.tag[4])), t);
+  const __m128i bytes = _mm_packs_epi16(_mm_packs_epi32(lo, hi), _mm_setzero_si128());
+  return static_cast<unsigned>(_mm_movemask_epi8(bytes));
+#else
+  unsigned m = 0;
+  for (std::size_t w = 0; w < kWays; ++w) m |= static_cast<unsigned>(set.tag[w] == tag) << w;
+  return m;
+#endif
+}
+
+// A new slice's entry in `set`: a free way, else the next one in turn (its slice is forgotten).
+DecisionRecorder::Entry& NewEntry(DecisionRecorder::Cache::Set& set, std::uint32_t tag, const SliceKey& key,
+                                  const std::string_view (&values)[kValues]) {
+  if (!set.entries) set.entries = std::make_unique<DecisionRecorder::Entry[]>(kWays);
+  const unsigned free_ways = ~static_cast<unsigned>(set.used) & ((1u << kWays) - 1);
+  std::size_t way = 0;
+  if (free_ways != 0) {
+    way = static_cast<std::size_t>(std::countr_zero(free_ways));
+  } else {
+    way = set.next;
+    set.next = static_cast<std::uint8_t>((set.next + 1) % kWays);
+  }
+  DecisionRecorder::Entry& e = set.entries[way];
+  e = DecisionRecorder::Entry{};
+  e.key = key;
+  if (key.has_long) e.long_key = LongKey(values);
+  set.tag[way] = tag;
+  set.used = static_cast<std::uint8_t>(set.used | (1u << way));
+  return e;
+}
+
 }  // namespace
 
 void DecisionRecorder::Record(const DecisionEvent& ev, EventWriter* events) {
@@ -358,8 +414,8 @@ void DecisionRecorder::Record(const DecisionEvent& ev, EventWriter* events) {
     if (now != c.engine) {
       c.engine = std::move(now);
       for (auto& set : c.sets) {
-        for (auto& entry : set.entry) {
-          if (entry) entry->ClearReasons();  // categories and names may have changed
+        for (std::size_t w = 0; w < kWays; ++w) {
+          if (set.used & (1u << w)) set.entries[w].ClearReasons();  // categories and names may have changed
         }
       }
     }
@@ -378,31 +434,15 @@ void DecisionRecorder::Record(const DecisionEvent& ev, EventWriter* events) {
   Cache::Set& set = c.sets[hash & (kSets - 1)];
   const auto tag = static_cast<std::uint32_t>(hash >> 32);
   Entry* slot = nullptr;
-  for (std::size_t w = 0; w < kWays; ++w) {
-    if (set.tag[w] == tag && set.entry[w] && set.entry[w]->key.SameWords(key) &&
-        (!key.has_long || LongKeyEquals(set.entry[w]->long_key, values))) {
-      slot = set.entry[w].get();
+  for (unsigned m = MatchingWays(set, tag) & set.used; m != 0; m &= m - 1) {
+    Entry& e = set.entries[std::countr_zero(m)];
+    if (e.key.SameWords(key) && (!key.has_long || LongKeyEquals(e.long_key, values))) [[likely]] {
+      slot = &e;
       break;
     }
   }
   if (slot == nullptr) {
-    std::size_t way = kWays;
-    for (std::size_t w = 0; w < kWays && way == kWays; ++w) {
-      if (!set.entry[w]) way = w;
-    }
-    if (way == kWays) {
-      way = set.next;
-      set.next = static_cast<std::uint8_t>((set.next + 1) % kWays);
-    }
-    if (set.entry[way]) {
-      *set.entry[way] = Entry{};
-    } else {
-      set.entry[way] = std::make_unique<Entry>();
-    }
-    slot = set.entry[way].get();
-    set.tag[way] = tag;
-    slot->key = key;
-    if (key.has_long) slot->long_key = LongKey(values);
+    slot = Cold([&] { return &NewEntry(set, tag, key, values); });
     misses_.fetch_add(1, std::memory_order_relaxed);
   }
   ApplyFlow(f_, FlowOf(c, ev.request.flow_type, ev.decision.model_version), ev);

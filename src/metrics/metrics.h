@@ -45,9 +45,9 @@ namespace metrics_detail {
 // A histogram family's bucket bounds (sorted, finite) and how to find a value's "le" bucket (the
 // first i with v <= bounds[i]; bounds.size() for larger values and NaN) in a step or two: when
 // every bound is positive, a table indexed by a positive value's exponent and first 4 mantissa
-// bits (its top 16 bits, which order positive doubles) gives the first bucket that can hold it,
-// and a scan finishes over the bounds within that 1/16 of an octave (one or two for the shipped
-// buckets). Otherwise (a one-entry table holding 0) the scan starts at the first bound.
+// bits (its top 16 bits, which order positive doubles) gives the bucket when no bound falls
+// inside that 1/16 of an octave, else the first bucket that can hold it and a scan finishes over
+// the bounds within it. Otherwise (a one-entry table holding 0) the scan starts at the first bound.
 class BucketFinder {
  public:
   explicit BucketFinder(std::vector<double> bounds);
@@ -55,29 +55,39 @@ class BucketFinder {
   BucketFinder& operator=(const BucketFinder&) = delete;
   const std::vector<double>& bounds() const { return bounds_; }
 
-  // Branch-free up to the scan: the key is signed (negative values, -0.0 and negative NaN get
-  // negative keys) and clamped into the table, whose first entry is 0 and whose last entry starts
-  // the scan that carries values above the table (and positive NaN) to bounds.size(). The scan's
-  // branch is left to the predictor: a branch-free final step (add the comparison) was measured
-  // slower, as the cell's address then waits for the bound's load and comparison.
-  std::size_t Find(double v) const {
-    std::int64_t k = (std::bit_cast<std::int64_t>(v) >> kShift) - lo_;
-    k = k < 0 ? 0 : k;
-    k = k > last_ ? last_ : k;
-    std::size_t b = table_[k];
+  // A value inside the table's range (the common case) reads its cell: a cell whose values all go
+  // into one bucket (no bound strictly inside it) holds that bucket with kExact set, and nothing
+  // is compared; a cell holding a bound gives the first bucket that can hold the value, and a scan
+  // of the bounds in the cell finishes (one or two for the shipped buckets). Values outside the
+  // range (negative, -0.0, NaN, infinities, beyond the bounds) take the scan: from the first
+  // bound below the table, from the last cell's bucket above it (to bounds.size()).
+  [[gnu::always_inline]] std::size_t Find(double v) const {
+    const std::int64_t k = (std::bit_cast<std::int64_t>(v) >> kShift) - lo_;
+    if (static_cast<std::uint64_t>(k) <= last_) [[likely]] {
+      const std::uint8_t e = table_[k];
+      if (e & kExact) [[likely]] return e & ~kExact;
+      return Scan(v, e);
+    }
+    return Scan(v, k < 0 ? 0 : table_[last_] & ~kExact);
+  }
+
+ private:
+  static constexpr std::uint8_t kExact = 0x80;  // table entry: the bucket, no comparison needed
+  std::size_t Scan(double v, std::size_t b) const {
     while (b < n_ && !(v <= bounds_p_[b])) ++b;
     return b;
   }
 
- private:
   static constexpr int kShift = 48;  // sign, exponent and 4 mantissa bits
   std::vector<double> bounds_;
   const double* bounds_p_ = nullptr;  // bounds_.data()
   std::size_t n_ = 0;                 // bounds_.size()
   std::int64_t lo_ = 0;               // the key of bounds_[0] (0 without a table)
-  std::int64_t last_ = 0;             // the table's last index (0 without a table)
+  std::uint64_t last_ = 0;            // the table's last index (0 without a table)
   const std::uint8_t* table_ = nullptr;   // table_store_
-  std::vector<std::uint8_t> table_store_;  // per key from lo_: bounds below the key's smallest value
+  // Per key from lo_: bounds below the key's smallest value, with kExact when that is the bucket of
+  // every value of the key.
+  std::vector<std::uint8_t> table_store_;
 };
 }  // namespace metrics_detail
 
@@ -153,22 +163,22 @@ class Histogram;
 class HistogramCells {
  public:
   bool valid() const { return cells_ != nullptr; }
-  void Observe(double v) const {
+  [[gnu::always_inline]] void Observe(double v) const {
     const std::size_t b = buckets_->Find(v);
     if (!shared_) {
       metrics_detail::AddToCell(cells_[b], 1.0);
-      metrics_detail::AddToCell(cells_[n_ + 1], v);
+      metrics_detail::AddToCell(*sum_, v);
     } else {
       cells_[b].fetch_add(1.0, std::memory_order_relaxed);
-      cells_[n_ + 1].fetch_add(v, std::memory_order_relaxed);
+      sum_->fetch_add(v, std::memory_order_relaxed);
     }
   }
 
  private:
   friend class Histogram;
   const metrics_detail::BucketFinder* buckets_ = nullptr;
-  std::atomic<double>* cells_ = nullptr;  // n_ + 1 bucket counts, then the sum
-  std::uint32_t n_ = 0;
+  std::atomic<double>* cells_ = nullptr;  // the bucket counts (bounds + 1)
+  std::atomic<double>* sum_ = nullptr;    // the sum, after them
   bool shared_ = false;
 };
 

@@ -43,23 +43,27 @@ BucketFinder::BucketFinder(std::vector<double> bounds) : bounds_(std::move(bound
   table_store_.assign(1, 0);  // no table: every value scans from the first bound
   table_ = table_store_.data();
   if (bounds_.empty() || !(bounds_.front() > 0.0) || !std::isfinite(bounds_.back()) ||
-      !std::is_sorted(bounds_.begin(), bounds_.end()) || bounds_.size() > 255) {
+      !std::is_sorted(bounds_.begin(), bounds_.end()) || bounds_.size() >= kExact) {
     return;
   }
   const std::uint64_t lo = std::bit_cast<std::uint64_t>(bounds_.front()) >> kShift;
   const std::uint64_t hi = std::bit_cast<std::uint64_t>(bounds_.back()) >> kShift;
   if (hi - lo + 1 > kMaxTable) return;
   table_store_.resize(hi - lo + 1);
-  std::size_t below = 0;
+  // Bounds below x: the bucket of a value x (the first bound >= x).
+  auto below = [this](double x) {
+    return static_cast<std::size_t>(std::lower_bound(bounds_.begin(), bounds_.end(), x) - bounds_.begin());
+  };
   for (std::uint64_t k = 0; k < table_store_.size(); ++k) {
     const double smallest = std::bit_cast<double>((lo + k) << kShift);
-    while (below < bounds_.size() && bounds_[below] < smallest) ++below;
-    table_store_[k] = static_cast<std::uint8_t>(below);
+    const double largest = std::bit_cast<double>(((lo + k + 1) << kShift) - 1);  // same top 16 bits
+    const std::size_t b = below(smallest);
+    // The bucket is monotone in the value: one bucket for the whole key when both ends share it.
+    const bool exact = below(largest) == b;
+    table_store_[k] = static_cast<std::uint8_t>(b | (exact ? kExact : 0));
   }
-  // Keys below lo_ clamp to entry 0: it must send them to the first bound.
-  table_store_[0] = 0;
   lo_ = static_cast<std::int64_t>(lo);
-  last_ = static_cast<std::int64_t>(table_store_.size() - 1);
+  last_ = table_store_.size() - 1;
   table_ = table_store_.data();
 }
 
@@ -95,9 +99,9 @@ void Histogram::Observe(double v) {
 HistogramCells Histogram::ThreadCells() {
   HistogramCells h;
   h.buckets_ = &buckets_;
-  h.n_ = static_cast<std::uint32_t>(bounds_.size());
   h.shared_ = cells_ == metrics_detail::kNoCells;
   h.cells_ = h.shared_ ? fallback_.get() : &metrics_detail::Cell(cells_);
+  h.sum_ = h.cells_ + bounds_.size() + 1;
   return h;
 }
 

@@ -11,6 +11,10 @@
 #include <string>
 #include <string_view>
 
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
 #include "server/module.h"
 
 namespace vigil::metrics_detail {
@@ -60,37 +64,57 @@ inline Slice Labelled(const Slice& raw) {
   return s;
 }
 
-// Whether the n bytes at a and b are equal (both at least n long): overlapping word loads cover
-// values of up to 32 bytes without a call.
-[[gnu::always_inline]] inline bool SameBytes(const char* a, const char* b, std::size_t n) {
-  auto load8 = [](const char* p) {
+// A name (stage, signal, flow, model) kept for comparison with the event's names decision after
+// decision: up to 16 bytes as the same exact words as a slice key's value (two loads and a compare
+// on each side), longer names whole (compared byte by byte).
+class NameKey {
+ public:
+  NameKey() = default;
+  explicit NameKey(std::string_view v) : len_(v.size()) {
+    if (len_ > 16) {
+      long_ = v;
+    } else if (len_ > 8) {
+      a_ = Load8(v.data());
+      b_ = Load8(v.data() + len_ - 8);
+    } else {
+      a_ = ShortWord(v.data(), len_);
+    }
+  }
+  [[gnu::always_inline]] bool Matches(std::string_view v) const {
+    const std::size_t n = v.size();
+    if (n != len_) return false;
+    const char* p = v.data();
+    if (n > 8) {
+      if (n > 16) [[unlikely]] return v == long_;
+      return ((Load8(p) ^ a_) | (Load8(p + n - 8) ^ b_)) == 0;
+    }
+    return ShortWord(p, n) == a_;
+  }
+
+ private:
+  static std::uint64_t Load8(const char* p) {
     std::uint64_t x;
     std::memcpy(&x, p, 8);
     return x;
-  };
-  if (n >= 8) {
-    if (n > 32) return std::memcmp(a, b, n) == 0;
-    std::uint64_t diff = (load8(a) ^ load8(b)) | (load8(a + n - 8) ^ load8(b + n - 8));
-    if (n > 16) diff |= (load8(a + 8) ^ load8(b + 8)) | (load8(a + n - 16) ^ load8(b + n - 16));
-    return diff == 0;
   }
-  if (n >= 4) {
-    std::uint32_t x0, y0, x1, y1;
-    std::memcpy(&x0, a, 4);
-    std::memcpy(&y0, b, 4);
-    std::memcpy(&x1, a + n - 4, 4);
-    std::memcpy(&y1, b + n - 4, 4);
-    return ((x0 ^ y0) | (x1 ^ y1)) == 0;
+  // Up to 8 bytes as one word that encodes them exactly given their number: two overlapping 4-byte
+  // loads from 4 bytes, else the first, middle and last bytes.
+  [[gnu::always_inline]] static std::uint64_t ShortWord(const char* p, std::size_t n) {
+    if (n >= 4) [[likely]] {
+      std::uint32_t x, y;
+      std::memcpy(&x, p, 4);
+      std::memcpy(&y, p + n - 4, 4);
+      return std::uint64_t{x} | (std::uint64_t{y} << 32);
+    }
+    if (n == 0) return 0;
+    const auto* u = reinterpret_cast<const unsigned char*>(p);
+    return std::uint64_t{u[0]} | (std::uint64_t{u[n / 2]} << 8) | (std::uint64_t{u[n - 1]} << 16);
   }
-  for (std::size_t i = 0; i < n; ++i) {
-    if (a[i] != b[i]) return false;
-  }
-  return true;
-}
 
-[[gnu::always_inline]] inline bool SameName(const std::string& name, std::string_view v) {
-  return name.size() == v.size() && SameBytes(name.data(), v.data(), v.size());
-}
+  std::size_t len_ = 0;
+  std::uint64_t a_ = 0, b_ = 0;
+  std::string long_;  // names over 16 bytes
+};
 
 // A slice's values as 64-bit words that encode them exactly given their lengths: a value of 1 to 3
 // bytes is its first, middle and last bytes; of 4 to 8 bytes, two overlapping 4-byte loads; of 9
@@ -102,13 +126,14 @@ inline Slice Labelled(const Slice& raw) {
 inline constexpr std::size_t kValues = 10;
 inline constexpr std::size_t kKeyWords = 3 * kValues;
 
-struct SliceKey {
+struct alignas(16) SliceKey {
   // The header (12 bytes, compared in two loads): lengths capped at 255 (a value over 24 bytes
   // makes the key long, and then the whole key decides), the number of words, whether long.
   std::uint8_t len[kValues];
   std::uint8_t words = 0;
   bool has_long = false;
-  std::uint64_t w[kKeyWords];
+  // The words, then a zero word, so that they compare two at a time (16-byte aligned).
+  std::uint64_t w[kKeyWords + 1];
 
   // Fills the key from `v` and returns the slice hash: one independent multiply per value (of its
   // words folded into one and its length; distinct odd constants by position), then a final mix.
@@ -158,6 +183,7 @@ struct SliceKey {
       }
       h += (x + n) * kMul[i];
     }
+    w[k] = 0;
     words = static_cast<std::uint8_t>(k);
     has_long = long_value;
     h ^= h >> 29;
@@ -176,10 +202,23 @@ struct SliceKey {
     std::memcpy(&a1, &len[8], 4);
     std::memcpy(&b1, &o.len[8], 4);
     if (((a0 ^ b0) | (a1 ^ b1)) != 0) return false;  // equal lengths: the same number of words
+#if defined(__SSE2__)
+    // Two words an instruction; an odd count compares the zero word after the last (both keys
+    // have it, and equal lengths mean equal counts).
+    const auto* x = reinterpret_cast<const __m128i*>(w);
+    const auto* y = reinterpret_cast<const __m128i*>(o.w);
+    __m128i d = _mm_setzero_si128();
+#pragma GCC unroll 4
+    for (std::uint32_t i = 0; i < (words + 1u) / 2u; ++i) {
+      d = _mm_or_si128(d, _mm_xor_si128(_mm_load_si128(x + i), _mm_load_si128(y + i)));
+    }
+    return _mm_movemask_epi8(_mm_cmpeq_epi8(d, _mm_setzero_si128())) == 0xffff;
+#else
     std::uint64_t d = 0;
 #pragma GCC unroll 4
     for (std::uint32_t i = 0; i < words; ++i) d |= w[i] ^ o.w[i];
     return d == 0;
+#endif
   }
 };
 

@@ -3,17 +3,22 @@
 // the clock ticked (Advance) every simulated 10 seconds so that for-durations and resolutions
 // happen between decisions. Liveness retries are followed as the driver does (up to 3 attempts,
 // 15-60 simulated seconds later). Latency is not simulated in process: every decision takes 5 ms.
+// Detect runs one scenario, its incident after a warm-up of clean traffic, and reports the first
+// alert after the incident's start.
 #pragma once
 
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
+#include <cstdio>
 #include <cstdlib>
 #include <limits>
 #include <functional>
 #include <queue>
 #include <string>
 #include <vector>
+
+#include <gtest/gtest.h>
 
 #include "alerts/engine.h"
 #include "api/codec.h"
@@ -140,6 +145,57 @@ inline sim::Scenario StartingAt(sim::Scenario s, double warmup_days) {
     i.until_day += warmup_days - first;
   }
   return s;
+}
+
+constexpr double kWarmup = 0.5;            // simulated days of clean traffic before the incident
+constexpr std::int64_t kFiveMin = 300000;
+
+struct Detection {
+  bool found = false;
+  std::int64_t delay_ms = 0;
+  Fired first;
+  std::size_t before = 0;  // alerts during the warm-up
+};
+
+struct RunOptions {
+  double warmup = kWarmup;       // simulated days of clean traffic before the incident
+  std::uint64_t seed = 11;
+  double events_per_day = 0;     // 0: the scenario's own volume (50,000 a day)
+  bool shipped_days = false;     // the scenario as shipped (long form): no warm-up shift
+  bool list = true;              // print every alert
+};
+
+inline Detection Detect(const std::string& name, double after_days, const RunOptions& o = {}) {
+  Drill d;
+  EXPECT_EQ(d.error(), "");
+  auto s = sim::FindScenario(name, vigil::testing::SourcePath("config"));
+  EXPECT_TRUE(s.ok());
+  sim::Scenario sc = o.shipped_days ? *s : StartingAt(*s, o.warmup);
+  double start = 1e9;
+  for (const auto& i : sc.incidents) start = std::min(start, i.from_day);
+  DrillRun r = d.Run(sc, start + after_days, o.seed, o.events_per_day);
+  const std::int64_t start_ms = r.start_ms + static_cast<std::int64_t>(start * 86400000.0);
+  Detection out;
+  for (const auto& f : r.fired) {
+    if (f.at_ms < start_ms) {
+      ++out.before;
+      continue;
+    }
+    if (!out.found) out.found = true, out.first = f, out.delay_ms = f.at_ms - start_ms;
+  }
+  std::printf("drill %-20s seed %llu, %.0f events/day: warm-up alerts %2zu; first alert after the start: %s", name.c_str(),
+              static_cast<unsigned long long>(o.seed), o.events_per_day > 0 ? o.events_per_day : sc.events_per_day,
+              out.before, out.found ? "" : "none\n");
+  if (out.found) {
+    std::printf("%.1f min (%s on %s, value %.4g, threshold %.4g, p %.3g)\n", out.delay_ms / 60000.0,
+                out.first.rule.c_str(), out.first.slice.c_str(), out.first.value, out.first.threshold, out.first.p_value);
+  }
+  for (const auto& f : r.fired) {
+    if (!o.list) break;
+    std::printf("    %+.1f min %s on %s: value %.4g baseline %.4g p %.3g dispersion %.3g\n", (f.at_ms - start_ms) / 60000.0,
+                f.rule.c_str(), f.slice.c_str(), f.value, f.baseline, f.p_value, f.dispersion);
+  }
+  return out;
 }
 
 }  // namespace vigil::drill

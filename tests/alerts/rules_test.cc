@@ -54,11 +54,18 @@ TEST(AlertRules, ShippedFileLoads) {
       EXPECT_EQ(r.max_p, 1e-6);
       EXPECT_EQ(r.fallback_baseline, "all");
     }
+    if (r.name == "retry_rate_by_browser_version") {
+      EXPECT_EQ(r.slice_by, (std::vector<std::string>{"kind", "platform", "browser_family", "browser_version"}));
+      EXPECT_EQ(r.fallback_baseline, "parent");
+      EXPECT_EQ(r.max_p, 1e-6);
+    }
     if (r.name == "capture_failures_by_sdk_version") {
       EXPECT_EQ(r.slice_by, (std::vector<std::string>{"sdk_version"}));
+      EXPECT_EQ(r.min_count, 2);
       EXPECT_EQ(r.action, "pause rollout or hotfix SDK");
     }
     if (r.name == "spoof_suspicion_by_flow_and_country") {
+      EXPECT_EQ(r.also_over_ms, (std::vector<std::int64_t>{300000, 3600000}));
       EXPECT_EQ(r.action, "tighten policy, review sessions, escalate fraud review");
     }
     if (r.type == RuleType::kDrift) {
@@ -130,7 +137,11 @@ INSTANTIATE_TEST_SUITE_P(
         Bad{"fallback_decisions", "rules:\n  - name: a\n    type: baseline\n    metric: decisions\n    fallback_baseline: all\n", ":5:", "fallback_baseline"},
         Bad{"drift_no_signal", "rules:\n  - name: d\n    type: drift\n", ":2:", "signal"},
         Bad{"signal_not_drift", "rules:\n  - name: a\n    type: baseline\n    metric: retry_rate\n    signal: passive\n", ":2:", "drift rules"},
-        Bad{"slice_by_four", "rules:\n  - name: a\n    type: baseline\n    metric: retry_rate\n    slice_by: [a, b, c, d]\n", ":5:", "one to three"},
+        Bad{"also_over_threshold", "rules:\n  - name: a\n    type: threshold\n    metric: retry_rate\n    above: 1\n    also_over: [5m]\n", ":6:", "also_over"},
+        Bad{"also_over_duration", "rules:\n  - name: a\n    type: baseline\n    metric: retry_rate\n    also_over: [soon]\n", ":5:", "also_over"},
+        Bad{"slice_by_five", "rules:\n  - name: a\n    type: baseline\n    metric: retry_rate\n    slice_by: [a, b, c, d, e]\n", ":5:", "one to four"},
+        Bad{"fallback_unknown", "rules:\n  - name: a\n    type: baseline\n    metric: retry_rate\n    slice_by: [a, b]\n    fallback_baseline: fleet\n", ":6:", "all or parent"},
+        Bad{"fallback_parent_one_field", "rules:\n  - name: a\n    type: baseline\n    metric: retry_rate\n    slice_by: [a]\n    fallback_baseline: parent\n", ":6:", "at least two"},
         Bad{"min_expected_latency", "rules:\n  - name: c\n    type: cusum\n    metric: p95_latency_ms\n    min_expected: 5\n", ":5:", "min_expected"},
         Bad{"dispersion_value", "rules:\n  - name: a\n    type: baseline\n    metric: retry_rate\n    dispersion: huge\n", ":5:", "estimated or binomial"},
         Bad{"dispersion_decisions", "rules:\n  - name: a\n    type: baseline\n    metric: decisions\n    dispersion: estimated\n", ":5:", "dispersion"},

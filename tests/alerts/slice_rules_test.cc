@@ -6,6 +6,7 @@
 
 #include <cmath>
 #include <random>
+#include <set>
 
 #include "alerts/engine.h"
 #include "alerts/stat_tests.h"
@@ -233,6 +234,107 @@ TEST(SliceRules, FallbackBaselineForANewVersion) {
       EXPECT_TRUE(std::isnan(a.baseline));
     }
   }
+}
+
+// fallback_baseline: parent compares a young slice with its parent (the same key without the
+// last field: a new browser version with its browser), not with the fleet; the engine counts the
+// parent dimension though no rule watches it.
+TEST(SliceRules, FallbackBaselineParent) {
+  AlertRule r;
+  r.name = "by_parent";
+  r.type = RuleType::kBaseline;
+  r.metric = Metric::kRetryRate;
+  r.slice_by = {"browser_family", "browser_version"};
+  r.increase = 0.25;
+  r.max_p = 1e-6;
+  r.over_ms = 15 * kMin;
+  r.min_decisions = 5;
+  r.baseline_min_hours = 6;
+  r.fallback_baseline = "parent";
+  AlertRule fleet = r;
+  fleet.name = "by_fleet";
+  fleet.fallback_baseline = "all";
+  Harness h({r, fleet});
+  // Seven hours: chrome 131 retries 3 of 10 a minute, firefox 100 none.
+  for (int m = 0; m < 420; ++m) {
+    h.Minute(m, 20, [](int i) {
+      Decision1 d;
+      const bool chrome = i % 2 == 0;
+      d.context = {{"browser_family", chrome ? "chrome" : "firefox"}, {"browser_version", chrome ? "131" : "100"}};
+      if (chrome && i < 6) d.outcome = Outcome::kRetry;
+      return d;
+    });
+  }
+  EXPECT_TRUE(h.fired.empty());
+  // Chrome 132 appears: 12 retries in 12 decisions.
+  for (int m = 420; m < 423; ++m) {
+    h.Minute(m, 4, [](int) {
+      Decision1 d;
+      d.context = {{"browser_family", "chrome"}, {"browser_version", "132"}};
+      d.outcome = Outcome::kRetry;
+      return d;
+    });
+  }
+  h.Minute(423, 1, [](int) { return Decision1{}; });
+  ASSERT_EQ(h.FiredSlices("by_parent"), (std::vector<std::string>{"browser_family=chrome,browser_version=132"}));
+  ASSERT_EQ(h.FiredSlices("by_fleet"), (std::vector<std::string>{"browser_family=chrome,browser_version=132"}));
+  for (const auto& a : h.fired) {
+    // chrome's 30% (its parent), or the fleet's 15%.
+    EXPECT_NEAR(a.baseline, a.rule == "by_parent" ? 0.3 : 0.15, 1e-9) << a.rule;
+    // 12 of 12 against 0.3: 0.3^12 = 5.3e-7 (the smoothed rate (k + 0.5) / (m + 1) a hair above).
+    if (a.rule == "by_parent") {
+      EXPECT_NEAR(a.p_value, std::pow(0.3, 12), 0.02 * std::pow(0.3, 12));
+    }
+  }
+}
+
+// also_over: a baseline rule tests more lookbacks when its own does not hold. A 2-minute burst
+// that 15 minutes dilute, and an hour-long moderate rise that neither 5 nor 15 minutes show.
+// 10 decisions a minute, one fail in 25 for 7 hours, then the incident: `fails` of the 10 in
+// each of its minutes (or one in `every`).
+std::vector<std::string> ScanFired(int fails, int every, int minutes) {
+  AlertRule plain;
+  plain.name = "plain";
+  plain.type = RuleType::kBaseline;
+  plain.metric = Metric::kFailRate;
+  plain.increase = 0.25;
+  plain.max_p = 1e-6;
+  plain.over_ms = 15 * kMin;
+  plain.min_decisions = 5;
+  plain.baseline_min_hours = 6;
+  AlertRule scan = plain;
+  scan.name = "scan";
+  scan.also_over_ms = {5 * kMin, 60 * kMin};
+  Harness h({plain, scan});
+  int idx = 0;
+  for (int m = 0; m < 420; ++m) {
+    h.Minute(m, 10, [&](int) {
+      Decision1 d;
+      if (idx++ % 25 == 0) d.outcome = Outcome::kFail;
+      return d;
+    });
+  }
+  idx = 0;
+  for (int m = 420; m < 420 + minutes; ++m) {
+    h.Minute(m, 10, [&](int i) {
+      Decision1 d;
+      if (every > 0 ? idx++ % every == 0 : i < fails) d.outcome = Outcome::kFail;
+      return d;
+    });
+  }
+  h.Minute(420 + minutes, 1, [](int) { return Decision1{}; });
+  std::set<std::string> out;  // one per rule (the default slices all see it)
+  for (const auto& a : h.fired) out.insert(a.rule);
+  return {out.begin(), out.end()};
+}
+
+TEST(SliceRules, AlsoOverScansLookbacks) {
+  // Burst: 12 fails in 2 minutes. In 5 minutes about 13 of 50 against 4% (p about 5e-8); in 15
+  // about 17 of 150 (p about 1e-5).
+  EXPECT_EQ(ScanFired(6, 0, 2), (std::vector<std::string>{"scan"}));
+  // Sustained: one in 10 for an hour: 15 of 150 in 15 minutes (p 5e-4), the hour's fails against
+  // 4% (60 of 600 at its end: p about 1e-11; it fires once the hour holds enough of them).
+  EXPECT_EQ(ScanFired(0, 10, 60), (std::vector<std::string>{"scan"}));
 }
 
 // Drift: the signal's calibrated scores over the lookback against the trailing baseline (KS on

@@ -5,8 +5,10 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <cmath>
 #include <filesystem>
+#include <map>
 #include <random>
 #include <thread>
 
@@ -285,6 +287,54 @@ TEST_P(SliceCacheTest, SliceCacheKeepsSameWordsOfOtherLengthsApart) {
     EXPECT_EQ(e.Sum("vigil_decisions_total", {{"platform", platform}, {"device_class", device}}), 3.0 * (i + 1))
         << platform << "/" << device;
   }
+}
+
+// Stage and signal histograms are found by name wherever the name comes: decisions whose stages
+// and signals keep their order for a while, then change order, appear and disappear, with names
+// of every length class (1-3 bytes, 4-8, 9-16, longer) and names that share words, are each
+// counted under their own name.
+TEST_F(ModuleFixture, StageAndSignalNamesInAnyOrder) {
+  Make("");
+  const std::vector<std::string> names = {"q",        "ab",        "ba",          "abc",   "acc",
+                                          "abcd",     "abcdabcd",  "quality",     "passive12",
+                                          "abcdefgh12345678",      "12345678abcdefgh",    "abcdefgh1234567x",
+                                          "a_stage_name_longer_than_16", "a_stage_name_longer_than_1x"};
+  std::mt19937 rng(11);
+  std::map<std::string, int> stage_count, signal_count;
+  int fusion = 0;
+  DecisionRequest req;
+  req.flow_type = "onboarding";
+  Decision d;
+  d.outcome = Outcome::kPass;
+  d.outcome_name = "pass";
+  d.band_name = "pass";
+  d.model_version = "m";
+  std::vector<std::string> order = names;
+  for (int i = 0; i < 600; ++i) {
+    if (i % 5 == 0) std::shuffle(order.begin(), order.end(), rng);  // same order for 5 decisions
+    const std::size_t n = i % 7 == 0 ? rng() % order.size() : order.size();
+    std::vector<StageTiming> timings;
+    d.fusion.signals.clear();
+    for (std::size_t k = 0; k < n; ++k) {
+      timings.push_back({order[k], 1.0});
+      ++stage_count[order[k]];
+      const bool present = (k + static_cast<std::size_t>(i)) % 3 != 0;
+      d.fusion.signals.push_back({order[k], "v", 0.5, 0.5, present});
+      if (present) ++signal_count[order[k]];
+    }
+    timings.push_back({"total", 2.0});
+    d.fusion.has_score = i % 2 == 0;
+    if (d.fusion.has_score) ++fusion;
+    module_->OnDecided(DecisionEvent{req, d, "e", "k", timings, 2.0, 0});
+  }
+  auto e = Scrape();
+  ASSERT_EQ(e.error, "");
+  for (const auto& name : names) {
+    EXPECT_EQ(e.Sum("vigil_stage_latency_seconds_count", {{"stage", name}}), stage_count[name]) << name;
+    EXPECT_EQ(e.Sum("vigil_signal_score_count", {{"signal", name}}), signal_count[name]) << name;
+  }
+  EXPECT_EQ(e.Sum("vigil_signal_score_count", {{"signal", "fusion"}}), fusion);
+  EXPECT_EQ(e.Sum("vigil_stage_latency_seconds_count", {{"stage", "total"}}), 0);
 }
 
 // Histogram counts and sums are exact: latencies and scores spread over every bucket, from many

@@ -3,6 +3,7 @@
 
 #include <gtest/gtest.h>
 
+#include <bit>
 #include <cmath>
 #include <limits>
 #include <random>
@@ -230,6 +231,16 @@ TEST(HistogramTest, BucketFinderAgreesWithAScan) {
     for (double b : bounds) {
       for (double v : {b, std::nextafter(b, -INFINITY), std::nextafter(b, INFINITY), b * 0.999, b * 1.001}) {
         values.push_back(v);
+      }
+      // The first and last values of the table cells (top 16 bits) around the bound.
+      const auto key = static_cast<std::int64_t>(std::bit_cast<std::uint64_t>(std::fabs(b)) >> 48);
+      for (std::int64_t k = key - 2; k <= key + 2; ++k) {
+        if (k < 0 || k >= 0x7ff0) continue;
+        for (double v : {std::bit_cast<double>(static_cast<std::uint64_t>(k) << 48),
+                         std::bit_cast<double>((static_cast<std::uint64_t>(k + 1) << 48) - 1)}) {
+          values.push_back(v);
+          values.push_back(-v);
+        }
       }
     }
     for (int i = 0; i < 2000; ++i) {
