@@ -81,7 +81,8 @@ std::optional<Problem> ParseContext(object obj, const RequestLimits& lim, Attrib
   std::size_t n = 0;
   for (auto [key, value] : obj) {
     // The field's path, for error messages only (built on failure, not for every field).
-    auto field = [&] { return "context." + std::string(key); };
+    // An init-capture of the view: clang before 16 cannot capture a structured binding.
+    auto field = [k = std::string_view(key)] { return "context." + std::string(k); };
     if (++n > lim.max_context_fields) {
       return Fail(ProblemType::kInvalidValue, "more than " + std::to_string(lim.max_context_fields) + " fields", "context");
     }
@@ -185,7 +186,7 @@ Result<ParsedDecisionRequest, Problem> ParseDecisionRequest(std::string_view bod
       if (t != element_type::OBJECT) return WrongType(field, "an object of numbers", t);
       object sig_obj = value.get_object().value_unsafe();
       for (auto [name, v] : sig_obj) {
-        auto f = [&] { return "signals." + std::string(name); };
+        auto f = [k = std::string_view(name)] { return "signals." + std::string(k); };
         if (r.signals.size() >= lim.max_signals) {
           return Fail(ProblemType::kInvalidValue, "more than " + std::to_string(lim.max_signals) + " signals", "signals");
         }
@@ -202,7 +203,7 @@ Result<ParsedDecisionRequest, Problem> ParseDecisionRequest(std::string_view bod
       if (t != element_type::OBJECT) return WrongType(field, "an object of booleans", t);
       object sec_obj = value.get_object().value_unsafe();
       for (auto [name, v] : sec_obj) {
-        auto f = [&] { return "security." + std::string(name); };
+        auto f = [k = std::string_view(name)] { return "security." + std::string(k); };
         if (r.security.size() >= lim.max_security_flags) {
           return Fail(ProblemType::kInvalidValue, "too many security flags", "security");
         }
