@@ -12,7 +12,7 @@
 #include "cli/commands.h"
 #include "core/log.h"
 #include "server/app.h"
-#include "core/thread_name.h"
+#include "server/io_pool.h"
 
 namespace vigil::cli {
 namespace {

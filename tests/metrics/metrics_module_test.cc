@@ -18,6 +18,15 @@
 namespace vigil {
 namespace {
 
+// A passing decision with no signals, reasons or model: what the slice and name tests decide.
+Decision PassDecision() {
+  Decision d;
+  d.outcome = Outcome::kPass;
+  d.outcome_name = "pass";
+  d.band_name = "pass";
+  return d;
+}
+
 using testing::ParseExposition;
 
 class ModuleFixture : public ::testing::Test {
@@ -266,10 +275,7 @@ TEST_P(SliceCacheTest, SliceCacheKeepsSameWordsOfOtherLengthsApart) {
       {"abb", ""}, {"abcdefgh12345678", ""}, {"abcdefgh", "12345678"}, {"12345678abcdefgh", ""}};
   DecisionRequest req;
   req.flow_type = "onboarding";
-  Decision d;
-  d.outcome = Outcome::kPass;
-  d.outcome_name = "pass";
-  d.band_name = "pass";
+  Decision d = PassDecision();
   std::vector<StageTiming> timings;
   for (int round = 0; round < 3; ++round) {
     for (std::size_t i = 0; i < slices.size(); ++i) {
@@ -304,10 +310,7 @@ TEST_F(ModuleFixture, StageAndSignalNamesInAnyOrder) {
   int fusion = 0;
   DecisionRequest req;
   req.flow_type = "onboarding";
-  Decision d;
-  d.outcome = Outcome::kPass;
-  d.outcome_name = "pass";
-  d.band_name = "pass";
+  Decision d = PassDecision();
   d.model_version = "m";
   std::vector<std::string> order = names;
   for (int i = 0; i < 600; ++i) {
@@ -350,10 +353,7 @@ TEST_F(ModuleFixture, HistogramCountsAndSumsAreExact) {
                                     : 0.01 * std::pow(1.05, i));                                  // 0.01 ms .. 3 s
     scores.push_back(i % 5 == 0 ? score_le[static_cast<std::size_t>(i / 5) % score_le.size()] : (i % 101) / 100.0);
   }
-  Decision d;
-  d.outcome = Outcome::kPass;
-  d.outcome_name = "pass";
-  d.band_name = "pass";
+  Decision d = PassDecision();
   d.model_version = "m1";
   d.fusion.has_score = true;
   std::vector<StageTiming> timings = {{"quality", 0.0}};
@@ -414,10 +414,7 @@ TEST_F(ModuleFixture, ThreadCachesComeAndGo) {
   }
   DecisionRequest req;
   req.flow_type = "onboarding";
-  Decision d;
-  d.outcome = Outcome::kPass;
-  d.outcome_name = "pass";
-  d.band_name = "pass";
+  Decision d = PassDecision();
   std::vector<StageTiming> timings = {{"quality", 1.0}};
   for (int round = 0; round < 3; ++round) {
     std::thread([&] {
