@@ -29,7 +29,7 @@ run() {  # name url script
   rps=$(awk '/Requests\/sec/ {print $2}' "$TMP/$1.txt")
   p50=$(awk '$1=="50%" {print $2}' "$TMP/$1.txt"); p99=$(awk '$1=="99%" {print $2}' "$TMP/$1.txt")
   errs=$(awk '/Non-2xx/ {print $5}' "$TMP/$1.txt"); errs=${errs:-0}
-  printf "%-22s %10s req/s   p50 %8s   p99 %8s   non-2xx %s\n" "$1" "$rps" "$p50" "$p99" "$errs"
+  printf "%-22s %10s req/s   p50 %8s   p99 %8s   non-2xx %s%s\n" "$1" "$rps" "$p50" "$p99" "$errs" "${DELAY_MS:+   (mean think time $DELAY_MS ms)}"
   eval "RPS_$1=$rps"
 }
 
@@ -40,9 +40,23 @@ share=$(awk -v v="$RPS_vigil_max" -v f="$RPS_floor_max" 'BEGIN {printf "%.0f", 1
 echo "vigil / floor throughput: ${share}%"
 
 half=$(awk -v v="$RPS_vigil_max" 'BEGIN {printf "%.0f", v/2}')
-delay=$(awk -v c="$CONNS" -v r="$half" 'BEGIN {d = 1000*c/r - 0.3; if (d < 0) d = 0; printf "%.0f", d}')
-echo "== half of vigil's maximum (~$half req/s: $CONNS connections, ${delay} ms between requests)"
-export DELAY_MS=$delay
-run floor_half "$FLOOR/v1/decisions" "$HERE/wrk/paced.lua"
-run vigil_half "$VIGIL/v1/decisions" "$HERE/wrk/paced.lua"
+# Each connection sends, waits for the answer, then thinks (bench/wrk/paced.lua: exponential, mean
+# DELAY_MS). The think time that gives half of vigil's maximum depends on the answer's latency at
+# that rate, so a short calibration run measures it first: latency = 1000 * conns / rate - delay.
+calibrate() {  # url -> think time in ms for ~$half req/s (two 3 s runs, each correcting the last)
+  local d lat rate
+  d=$(awk -v c="$CONNS" -v r="$half" 'BEGIN {printf "%.3f", 1000*c/r}')
+  for _ in 1 2; do
+    rate=$(DELAY_MS=$d wrk -t1 -c"$CONNS" -d3s -s "$HERE/wrk/paced.lua" "$1" | awk '/Requests\/sec/ {print $2}')
+    lat=$(awk -v c="$CONNS" -v r="$rate" -v d="$d" 'BEGIN {l = 1000*c/r - d; if (l < 0) l = 0; printf "%.3f", l}')
+    d=$(awk -v c="$CONNS" -v r="$half" -v l="$lat" 'BEGIN {d = 1000*c/r - l; if (d < 0) d = 0; printf "%.3f", d}')
+  done
+  echo "$d"
+}
+echo "== half of vigil's maximum (~$half req/s: $CONNS connections, exponential think time between requests)"
+for target in floor vigil; do
+  url=$FLOOR/v1/decisions; [ "$target" = vigil ] && url=$VIGIL/v1/decisions
+  DELAY_MS=$(calibrate "$url"); export DELAY_MS
+  run "${target}_half" "$url" "$HERE/wrk/paced.lua"
+done
 "$BUILD/src/vigil" audit verify --data "$TMP/data"

@@ -13,14 +13,20 @@ namespace vigil {
 namespace {
 
 constexpr int kPageBytes = 4096;
-constexpr int kCheckpointFrames = 1024;  // 4 MB of 4 KB pages
+// One checkpoint pass per 512 KB of WAL. Each pass ends with an fdatasync of the database file
+// that writes what the pass copied, and a WAL fsync that a decision waits for queues behind it on
+// the disk: with 4 MB passes those syncs took 4-5 ms and were the decisions' latency tail (p99 at
+// half rate 7-26 ms, 1.2-1.9% of decisions over 5 ms); with 512 KB passes 3.8-5.4 ms and 0.2-0.5%
+// (bench/RESULTS.md, "Checkpoint pass size"). Smaller passes (256 KB) measured no better.
+constexpr int kCheckpointFrames = 128;  // 512 KB of 4 KB pages
+constexpr int kMinRestartFrames = 2048;  // the WAL is never restarted more often than every 8 MB
 constexpr int kRestartBacklog = 512;
 
 }  // namespace
 
 WalKeeper::WalKeeper(std::string db_path, std::size_t restart_bytes)
     : db_path_(std::move(db_path)),
-      restart_frames_(static_cast<int>(std::max<std::size_t>(restart_bytes / kPageBytes, 2 * kCheckpointFrames))) {}
+      restart_frames_(static_cast<int>(std::max<std::size_t>(restart_bytes / kPageBytes, kMinRestartFrames))) {}
 
 WalKeeper::~WalKeeper() {
   {
@@ -100,7 +106,7 @@ void WalKeeper::Run() {
   // final checkpoint little to write to disk.
   int db_fd = ::open(db_path_.c_str(), O_RDWR | O_CLOEXEC);
   std::unique_lock lk(mu_);
-  bool behind = false;  // the last pass left another 4 MB: go again at once
+  bool behind = false;  // the last pass left another 512 KB: go again at once
   while (!stop_) {
     if (!behind) cv_.wait_for(lk, std::chrono::milliseconds(500), [&] { return stop_ || wanted_; });
     wanted_ = false;

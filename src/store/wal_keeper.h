@@ -4,7 +4,7 @@
 // while it runs), so SQLite never restarts the WAL from its beginning and the file grows without
 // end; every commit then extends the file, and on ext4 each fsync also has to write the new
 // blocks' metadata (measured: 8 ms per fdatasync on a 40 MB WAL against about 1 ms when the WAL is
-// rewritten in place). So a checkpointer thread, with its own connection, copies frames once 4 MB
+// rewritten in place). So a checkpointer thread, with its own connection, copies frames once 512 KB
 // have accumulated (and every 500 ms) and then syncs the database file; once the WAL holds
 // `restart_bytes`, the writer finishes the checkpoint itself between two groups (at most 512
 // frames left to copy; if the checkpointer is 4x behind, it waits for it), after which SQLite's
@@ -52,7 +52,7 @@ class WalKeeper {
   std::mutex mu_;
   std::condition_variable cv_;
   bool stop_ = false;
-  bool wanted_ = false;                      // the writer saw another 4 MB of WAL
+  bool wanted_ = false;                      // the writer saw another 512 KB of WAL
   std::atomic<std::uint64_t> frames_written_{0};
   std::atomic<int> backfilled_{0};           // frames the checkpointer has copied
   std::atomic<bool> restart_wanted_{false};  // the WAL is long: the writer finishes the checkpoint
