@@ -89,7 +89,7 @@ Result<std::unique_ptr<MetricsModule>> MetricsModule::Create(const ModuleContext
             f.latency));
   step(Take(reg.AddHistogram("vigil_stage_latency_seconds",
                              "Time spent in each stage of a decision request (quality, analyzers, "
-                             "engine, audit write, ...).",
+                             "engine; audit: queued for the audit log until durable).",
                              {L("flow_type"), K("stage", 32)}, LatencyBuckets()),
             f.stage_latency));
   step(Take(reg.AddHistogram("vigil_signal_score",

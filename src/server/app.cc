@@ -410,23 +410,28 @@ void VigilApp::HandleDecision(HttpRequest& req, Responder& respond) {
   struct Answered {
     std::string evidence;
     double total_ms = -1;  // set once answered with the decision
+    double audit_ms = 0;   // queued for the audit log until durable (group commit and fsync)
   };
   auto answered = std::make_shared<Answered>();
   if (!modules_.empty()) {
     rec.then = [this, answered, owned, input, decided = std::make_shared<Decision>(std::move(*decision)), key = key_id] {
       if (answered->total_ms < 0) return;
+      input->timings.push_back({"audit", answered->audit_ms});
       input->timings.push_back({"total", answered->total_ms});
       DecisionEvent ev{owned->request, *decided, answered->evidence, key, input->timings, answered->total_ms,
                        static_cast<std::int64_t>(owned->request.time_ms)};
       for (auto& m : modules_) m->OnDecided(ev);
     };
   }
+  const auto queued = std::chrono::steady_clock::now();
   store_->Append(std::move(rec), [respond = std::move(respond), version, body_sha, request_id = owned->request.request_id,
-                                  store, start, answered](AppendResult r) mutable {
+                                  store, start, queued, answered](AppendResult r) mutable {
     switch (r.status) {
       case AppendResult::Status::kOk: {
+        const auto durable = std::chrono::steady_clock::now();
         answered->evidence = r.evidence_id;
-        answered->total_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
+        answered->total_ms = std::chrono::duration<double, std::milli>(durable - start).count();
+        answered->audit_ms = std::chrono::duration<double, std::milli>(durable - queued).count();
         return respond(JsonResponse(http::status::ok, std::move(r.response), version));
       }
       case AppendResult::Status::kDuplicate: {

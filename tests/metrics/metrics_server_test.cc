@@ -100,6 +100,21 @@ TEST_F(MetricsServerTest, ScrapeParsesBackWithTheRequestsSent) {
   const double wal = e.Sum("vigil_audit_wal_bytes_total") - first.Sum("vigil_audit_wal_bytes_total");
   EXPECT_GE(wal, groups * 4096);
   EXPECT_LE(wal, 20 * 4 * 4120.0);
+  // The audit stage (queued until durable) is part of each decision's whole latency.
+  const std::map<std::string, std::string> txn_audit = {{"flow_type", "transaction_approval"}, {"stage", "audit"}};
+  const auto audit_n = [&] {
+    return e.Sum("vigil_stage_latency_seconds_count", txn_audit) - first.Sum("vigil_stage_latency_seconds_count", txn_audit);
+  };
+  for (int i = 0; i < 100 && audit_n() < 20; ++i) {  // the scrape may fall inside the last OnDecided
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    e = ParseExposition(Scrape());
+  }
+  EXPECT_EQ(audit_n(), 20);
+  const double audit_s = e.Sum("vigil_stage_latency_seconds_sum", txn_audit) -
+                         first.Sum("vigil_stage_latency_seconds_sum", txn_audit);
+  EXPECT_GT(audit_s, 0);
+  EXPECT_LT(audit_s, e.Sum("vigil_decision_latency_seconds_sum", {{"flow_type", "transaction_approval"}}) -
+                         first.Sum("vigil_decision_latency_seconds_sum", {{"flow_type", "transaction_approval"}}));
   EXPECT_EQ(e.types["vigil_decision_latency_seconds"], "histogram");
   // Every bucket series ends with +Inf equal to _count.
   for (const auto& s : e.samples) {
