@@ -69,6 +69,12 @@ panel("Process", [('vigil_uptime_seconds', "uptime"), ('rate(process_cpu_seconds
 panel("Monitoring events written / dropped", [('rate(vigil_monitoring_events_total[$__rate_interval])', "written"), ('rate(vigil_monitoring_events_dropped_total[$__rate_interval])', "dropped")], unit="reqps", w=8)
 panel("Series in the registry", [('vigil_metrics_series', "series")], unit="short", w=8, desc="Label values are bounded; this stays flat under random client versions.")
 endrow()
+panel("Audit log: fsync and wait for durability", [('rate(vigil_audit_sync_seconds_total[$__rate_interval]) / rate(vigil_audit_syncs_total[$__rate_interval])', "mean fsync"),
+      (f'histogram_quantile(0.99, sum by (le) (rate(vigil_stage_latency_seconds_bucket{{{F},stage="audit"}}[$__rate_interval])))', "audit stage p99")], unit="s", w=12,
+      desc="Each decision is answered once its record is durable: a slow disk shows here before it shows in the decision latency.")
+panel("Audit log: records per group commit and queue", [('rate(vigil_audit_records_total[$__rate_interval]) / rate(vigil_audit_commit_groups_total[$__rate_interval])', "records per group"),
+      ('vigil_audit_queue_depth', "queued records")], unit="short", w=12)
+endrow()
 row("Drift")
 panel("Fused score distribution", [(f'sum by (le) (increase(vigil_signal_score_bucket{{{F},signal="fusion",model_version=~"$model_version"}}[$__interval]))', "{{le}}")], "heatmap", "short", 12,
       extra={"options": {"calculate": False, "yAxis": {"unit": "short"}}})

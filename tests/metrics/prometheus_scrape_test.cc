@@ -192,7 +192,7 @@ TEST(PrometheusScrape, PromqlAnswersMatchTheRequestsSent) {
       EXPECT_EQ(r["health"], "ok") << r.dump();
     }
   }
-  EXPECT_EQ(count, 26);
+  EXPECT_EQ(count, 28);
   EXPECT_FALSE(std::isnan(prom.Value("vigil:decisions:rate5m{platform=\"web\"}")));
 
   // Every dashboard expression, with its template variables filled in, is accepted.
