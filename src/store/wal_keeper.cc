@@ -16,7 +16,7 @@ constexpr int kPageBytes = 4096;
 // One checkpoint pass per 512 KB of WAL. Each pass ends with an fdatasync of the database file
 // that writes what the pass copied, and a WAL fsync that a decision waits for queues behind it on
 // the disk: with 4 MB passes those syncs took 4-5 ms and were the decisions' latency tail (p99 at
-// half rate 7-26 ms, 1.2-1.9% of decisions over 5 ms); with 512 KB passes 3.8-5.4 ms and 0.2-0.5%
+// half rate 7-26 ms, 1.2-1.9% of decisions over 5 ms); with 512 KB passes 3.8-5.4 ms and 0.1-0.5%
 // (bench/RESULTS.md, "Checkpoints in 512 KB passes"). Smaller passes (256 KB) measured no better.
 constexpr int kCheckpointFrames = 128;  // 512 KB of 4 KB pages
 constexpr int kMinRestartFrames = 2048;  // the WAL is never restarted more often than every 8 MB
