@@ -61,6 +61,7 @@ Result<std::unique_ptr<VigilApp>> VigilApp::Create(const ServerConfig& cfg, std:
   SqliteAuditOptions opt;
   opt.synchronous = cfg.audit_synchronous;
   opt.max_batch = cfg.audit_max_batch;
+  opt.parallel_syncs = cfg.audit_parallel_fsyncs;
   opt.head_secret = app->secret_;
   auto store = OpenSqliteAuditStore(cfg.data_dir, opt);
   if (!store.ok()) return store.error();

@@ -20,6 +20,7 @@ struct ServerConfig {
   RequestLimits request;
   std::string audit_synchronous = "full";
   std::size_t audit_max_batch = 512;
+  std::size_t audit_parallel_fsyncs = 3;
   int shutdown_deadline_ms = 10000;
   std::string log_level = "info";
   std::size_t sessions_max_open = 1'000'000;  // open liveness sessions held at once (128 B each)

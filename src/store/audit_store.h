@@ -47,6 +47,7 @@ struct AuditStoreStats {
   std::uint64_t records = 0;        // records committed
   std::uint64_t syncs = 0;          // fsyncs of the log before acknowledging (synchronous: full)
   double sync_seconds = 0;          // time spent in them
+  std::uint64_t syncs_peak = 0;     // most of them in progress at once
   std::uint64_t wal_restarts = 0;   // times the WAL was started again from its beginning
   std::uint64_t wal_bytes = 0;      // bytes the commits appended to the WAL (pages and frame headers)
 };

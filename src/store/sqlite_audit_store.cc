@@ -55,6 +55,12 @@ class SqliteAuditStore final : public AuditStore {
     cv_.notify_all();
     if (writer_.joinable()) writer_.join();
     {
+      std::lock_guard lk(sync_mu_);
+      sync_stop_ = true;
+    }
+    sync_cv_.notify_all();
+    for (auto& t : syncers_) t.join();
+    {
       std::lock_guard lk(done_mu_);
       done_stop_ = true;
     }
@@ -66,7 +72,6 @@ class SqliteAuditStore final : public AuditStore {
     // Every statement finalized first: with one left open, close fails (SQLITE_BUSY), and the
     // connection and its last checkpoint would be lost.
     if (db_ && sqlite3_close(db_) != SQLITE_OK) Log(LogLevel::kError, "audit_close_failed").Str("error", sqlite3_errmsg(db_));
-    if (wal_fd_ >= 0) ::close(wal_fd_);
   }
 
   Status Open() {
@@ -86,8 +91,8 @@ class SqliteAuditStore final : public AuditStore {
     // checkpoint's writes never stall an acknowledgement.
     //
     // `full` is a pipelined group commit: SQLite commits each group without waiting for the disk
-    // (its NORMAL setting, which keeps the WAL consistent), and the completion thread fsyncs the
-    // WAL before it acknowledges the group, while the writer already commits the next one. A
+    // (its NORMAL setting, which keeps the WAL consistent), and a sync thread fsyncs the WAL
+    // before the group is acknowledged, while the writer already commits the next one. A
     // record is acknowledged only after an fdatasync that began after its commit returned, which
     // is what SQLite's FULL guarantees; the disk's flush latency is overlapped with the next
     // group's inserts instead of being paid in series with them.
@@ -142,6 +147,14 @@ class SqliteAuditStore final : public AuditStore {
       NameThisThread("audit-writer");
       Run();
     });
+    if (sync_wal_) {
+      for (std::size_t i = 0; i < opt_.parallel_syncs; ++i) {
+        syncers_.emplace_back([this] {
+          NameThisThread("audit-sync");
+          Sync();
+        });
+      }
+    }
     completer_ = std::thread([this] {
       NameThisThread("audit-done");
       Complete();
@@ -157,7 +170,7 @@ class SqliteAuditStore final : public AuditStore {
         queue_.push_back({std::move(req), std::move(done)});
         // Wake the writer only when it sleeps and may commit; while it commits, it takes the
         // queue next.
-        if (writer_waiting_ && (!syncing_ || queue_.size() >= opt_.max_batch)) cv_.notify_one();
+        if (writer_waiting_ && (syncs_in_flight_ < opt_.parallel_syncs || queue_.size() >= opt_.max_batch)) cv_.notify_one();
         return;
       }
     }
@@ -192,6 +205,7 @@ class SqliteAuditStore final : public AuditStore {
     s.records = records_.load(std::memory_order_relaxed);
     s.syncs = syncs_.load(std::memory_order_relaxed);
     s.sync_seconds = static_cast<double>(sync_ns_.load(std::memory_order_relaxed)) * 1e-9;
+    s.syncs_peak = syncs_peak_.load(std::memory_order_relaxed);
     s.wal_restarts = wal_restarts_.load(std::memory_order_relaxed);
     s.wal_bytes = wal_ ? wal_->frames_written() * (page_size_ + 24) : 0;
     return s;
@@ -236,11 +250,13 @@ class SqliteAuditStore final : public AuditStore {
       {
         std::unique_lock lk(mu_);
         writer_waiting_ = true;
-        // With `full`, records that arrive while the last group waits for or is in its fsync are
-        // gathered and committed as one group once that fsync ends, instead of a commit each
-        // whenever the writer is free: one group per fsync, and SQLite's fixed cost per commit
-        // (the B-tree's right edge rewritten, WAL frame headers, locks) paid once per fsync.
-        cv_.wait(lk, [&] { return stopping_ || (!queue_.empty() && (!syncing_ || queue_.size() >= opt_.max_batch)); });
+        // With `full`, records that arrive while `parallel_syncs` groups wait for their fsyncs
+        // are gathered and committed as one group once one of those ends, instead of a commit
+        // each whenever the writer is free: SQLite's fixed cost per commit (the B-tree's right
+        // edge rewritten, WAL frame headers, locks) is paid at most once per fsync.
+        cv_.wait(lk, [&] {
+          return stopping_ || (!queue_.empty() && (syncs_in_flight_ < opt_.parallel_syncs || queue_.size() >= opt_.max_batch));
+        });
         writer_waiting_ = false;
         if (queue_.empty()) break;  // stopping and drained
         std::size_t n = std::min(queue_.size(), opt_.max_batch);
@@ -328,14 +344,22 @@ class SqliteAuditStore final : public AuditStore {
         last_hash_ = prev;
       }
     }
-    // With `full`, the group now waits for an fsync: until that fsync has ended, records that
-    // arrive are gathered for the next group (set before the completion thread can see the group,
-    // which clears it after its fsync).
+    // With `full`, the group now waits for an fsync, which counts against `parallel_syncs` until
+    // it ends (counted before a sync thread can see the group).
     const bool any_ok = std::any_of(results.begin(), results.end(),
                                     [](const AppendResult& r) { return r.status == AppendResult::Status::kOk; });
-    if (sync_wal_ && any_ok) {  // MakeDurable fsyncs (and clears the flag) iff a record is kOk
-      std::lock_guard lk(mu_);
-      syncing_ = true;
+    const bool needs_sync = sync_wal_ && any_ok;
+    const std::uint64_t group = ++group_id_;
+    if (needs_sync) {
+      {
+        std::lock_guard lk(mu_);
+        ++syncs_in_flight_;
+      }
+      {
+        std::lock_guard lk(sync_mu_);
+        sync_jobs_.push_back(group);
+      }
+      sync_cv_.notify_one();
     }
     // The callbacks (the client's answer, the modules' observations) run on the completer thread,
     // so the writer starts the next group commit at once.
@@ -343,26 +367,42 @@ class SqliteAuditStore final : public AuditStore {
       std::lock_guard lk(done_mu_);
       for (std::size_t i = 0; i < batch.size(); ++i) {
         if (results[i].status == AppendResult::Status::kOk) results[i].response = std::move(batch[i].req.response);
-        done_queue_.push_back({std::move(batch[i].done), std::move(results[i]), std::move(batch[i].req.then)});
+        done_queue_.push_back({std::move(batch[i].done), std::move(results[i]), std::move(batch[i].req.then), group, needs_sync});
       }
     }
     done_cv_.notify_one();
   }
 
-  // Runs the `done` callbacks of committed groups in commit order; with `full`, first makes every
-  // group taken durable with one fdatasync of the WAL, then moves the signed head to the last
-  // record (never ahead of what is on disk).
+  // Runs the `done` callbacks of committed groups in commit order, each once its group is
+  // durable (with `full`, once an fdatasync that began after its commit has ended), after moving
+  // the signed head to the last durable record (never ahead of what is on disk).
   void Complete() {
     std::vector<Completion> work;
     std::unique_lock lk(done_mu_);
+    const auto ready = [&](const Completion& c) { return !c.needs_sync || c.group <= durable_group_ || sync_failed_.load(); };
     while (true) {
-      done_cv_.wait(lk, [&] { return done_stop_ || !done_queue_.empty(); });
+      done_cv_.wait(lk, [&] { return (done_stop_ && done_queue_.empty()) || (!done_queue_.empty() && ready(done_queue_.front())); });
       if (done_queue_.empty()) break;  // stopping and drained
-      work.assign(std::make_move_iterator(done_queue_.begin()), std::make_move_iterator(done_queue_.end()));
-      done_queue_.clear();
+      const std::uint64_t durable = durable_group_;
+      while (!done_queue_.empty() && ready(done_queue_.front())) {
+        work.push_back(std::move(done_queue_.front()));
+        done_queue_.pop_front();
+      }
       completing_ = true;
       lk.unlock();
-      MakeDurable(work);
+      const AppendResult* last = nullptr;
+      for (auto& c : work) {
+        if (c.result.status != AppendResult::Status::kOk) continue;
+        if (c.needs_sync && c.group > durable) {
+          // In the log but not known to be on disk (an fsync failed): refuse to acknowledge it
+          // (a retry with the same request id returns the stored decision).
+          c.result = AppendResult{};
+          c.result.error = sync_error_;
+          continue;
+        }
+        last = &c.result;
+      }
+      if (last != nullptr) head_.Write(ChainHead{last->seq, last->evidence_id});
       for (auto& c : work) c.done(std::move(c.result));  // every answer of the groups first
       for (auto& c : work) {
         if (c.then) c.then();
@@ -378,54 +418,62 @@ class SqliteAuditStore final : public AuditStore {
     std::function<void(AppendResult)> done;
     AppendResult result;
     std::function<void()> then;
+    std::uint64_t group = 0;
+    bool needs_sync = false;
   };
 
-  // The completion thread tells the writer when a group's fsync has ended (see Run).
-  void SetSyncing(bool on) {
-    bool wake = false;
-    {
-      std::lock_guard lk(mu_);
-      syncing_ = on;
-      wake = !on && writer_waiting_ && !queue_.empty();
-    }
-    if (wake) cv_.notify_one();
-  }
-
-  void MakeDurable(std::vector<Completion>& work) {
-    const AppendResult* last = nullptr;
-    for (const auto& c : work) {
-      if (c.result.status == AppendResult::Status::kOk) last = &c.result;
-    }
-    if (last == nullptr) return;
-    if (sync_wal_) {
-      std::string error;
-      if (wal_fd_ < 0) {
-        std::string path = dir_ + "/audit.db-wal";
-        wal_fd_ = ::open(path.c_str(), O_RDWR | O_CLOEXEC);
-        if (wal_fd_ < 0) error = std::string("cannot open the WAL to sync it: ") + std::strerror(errno);
-      }
+  // With `full`, `parallel_syncs` threads fdatasync the WAL, each through its own descriptor (so
+  // that a writeback error is reported to every one of them, not only to the first that asks).
+  // A group's fsync starts as soon as it is committed, even while an earlier group's is still in
+  // progress: a decision waits for one fsync, not for the rest of another one first. An fsync
+  // that ends makes durable every group committed before it began.
+  void Sync() {
+    std::string path = dir_ + "/audit.db-wal";
+    const int fd = ::open(path.c_str(), O_RDWR | O_CLOEXEC);
+    const std::string open_error = fd < 0 ? std::string("cannot open the WAL to sync it: ") + std::strerror(errno) : "";
+    std::unique_lock lk(sync_mu_);
+    while (true) {
+      sync_cv_.wait(lk, [&] { return sync_stop_ || !sync_jobs_.empty(); });
+      if (sync_jobs_.empty()) break;  // stopping and drained
+      // Jobs that queued while every syncer was busy are all covered by one fsync.
+      const std::uint64_t group = sync_jobs_.back();
+      const std::size_t jobs = sync_jobs_.size();
+      sync_jobs_.clear();
+      syncs_peak_.store(std::max<std::uint64_t>(syncs_peak_.load(std::memory_order_relaxed), ++syncs_running_), std::memory_order_relaxed);
+      lk.unlock();
+      std::string error = open_error;
       const auto t0 = std::chrono::steady_clock::now();
-      if (error.empty() && ::fdatasync(wal_fd_) != 0) error = std::string("fdatasync of the WAL failed: ") + std::strerror(errno);
-      SetSyncing(false);
+      if (error.empty() && ::fdatasync(fd) != 0) error = std::string("fdatasync of the WAL failed: ") + std::strerror(errno);
       syncs_.fetch_add(1, std::memory_order_relaxed);
       sync_ns_.fetch_add(static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - t0).count()),
                          std::memory_order_relaxed);
-      if (!error.empty()) {
-        // The group is in the log but not known to be on disk: refuse to acknowledge it (a retry
-        // with the same request id returns the stored decision) and report not ready.
-        // After a failed fsync the kernel may have dropped the dirty pages: this store stays not
-        // ready (a later commit succeeding does not clear it); restart to recover.
-        sync_failed_ = true;
-        Log(LogLevel::kError, "audit_sync_failed").Str("error", error).Int("records", static_cast<std::int64_t>(work.size()));
-        for (auto& c : work) {
-          if (c.result.status != AppendResult::Status::kOk) continue;
-          c.result = AppendResult{};
-          c.result.error = error;
+      {
+        std::lock_guard dl(done_mu_);
+        if (!error.empty()) {
+          // After a failed fsync the kernel may have dropped the dirty pages: no later fsync can
+          // vouch for them, so this store stays not ready (restart to recover) and acknowledges
+          // nothing past what was durable before.
+          if (!sync_failed_.exchange(true)) {
+            sync_error_ = error;
+            Log(LogLevel::kError, "audit_sync_failed").Str("error", error).Int("group", static_cast<std::int64_t>(group));
+          }
+        } else if (!sync_failed_.load()) {
+          durable_group_ = std::max(durable_group_, group);
         }
-        return;
       }
+      done_cv_.notify_one();
+      bool wake = false;
+      {
+        std::lock_guard ml(mu_);
+        syncs_in_flight_ -= jobs;
+        wake = writer_waiting_ && !queue_.empty();
+      }
+      if (wake) cv_.notify_one();
+      lk.lock();
+      --syncs_running_;
     }
-    head_.Write(ChainHead{last->seq, last->evidence_id});
+    lk.unlock();
+    if (fd >= 0) ::close(fd);
   }
 
   std::string dir_;
@@ -435,8 +483,7 @@ class SqliteAuditStore final : public AuditStore {
   sqlite3_stmt* id_at_seq_ = nullptr;  // the writer's: request id of a seq
   SignedHeadFile head_;
   std::uint64_t page_size_ = 4096;
-  bool sync_wal_ = false;  // `full`: the completion thread fsyncs the WAL before acknowledging
-  int wal_fd_ = -1;        // the completion thread's own descriptor of audit.db-wal
+  bool sync_wal_ = false;  // `full`: the WAL is fsynced before a group is acknowledged
   std::int64_t last_seq_ = 0;
   std::string last_hash_;
   std::atomic<bool> healthy_{false};
@@ -448,14 +495,25 @@ class SqliteAuditStore final : public AuditStore {
   std::size_t batch_size_ = 0;
   bool stopping_ = false;
   bool writer_waiting_ = false;
-  bool syncing_ = false;  // a committed group waits for or is in its fsync (synchronous: full)
+  std::size_t syncs_in_flight_ = 0;  // committed groups whose fsync has not ended (synchronous: full)
+  std::uint64_t group_id_ = 0;  // the writer's: groups committed
   std::thread writer_;
+
+    std::mutex sync_mu_;
+  std::condition_variable sync_cv_;
+  std::deque<std::uint64_t> sync_jobs_;  // groups committed, waiting for an fsync to start
+  bool sync_stop_ = false;
+  std::uint64_t syncs_running_ = 0;  // under sync_mu_
+  std::atomic<std::uint64_t> syncs_peak_{0};
+  std::vector<std::thread> syncers_;
 
   std::mutex done_mu_;
   std::condition_variable done_cv_, done_drained_;
   std::deque<Completion> done_queue_;
   bool completing_ = false;
   bool done_stop_ = false;
+  std::uint64_t durable_group_ = 0;  // every group up to this one is on disk
+  std::string sync_error_;          // the first failed fsync's error
   std::thread completer_;
 
   std::atomic<std::uint64_t> groups_{0}, records_{0}, syncs_{0}, sync_ns_{0}, wal_restarts_{0};

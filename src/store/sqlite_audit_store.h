@@ -16,6 +16,10 @@ namespace vigil {
 struct SqliteAuditOptions {
   std::string synchronous = "full";  // off | normal | full | extra
   std::size_t max_batch = 512;       // records per group commit
+  // With `full`: fsyncs of the WAL that may be in progress at once. A group's fsync starts as soon
+  // as it is committed unless this many are running; 1 makes each group wait for the fsync in
+  // progress to end first (bench/RESULTS.md, "Overlapping fsyncs").
+  std::size_t parallel_syncs = 3;
   std::size_t max_queue = 100000;    // appends beyond this are refused (kError)
   std::string head_secret;           // MAC key for the signed head (the server secret)
   // Once the WAL holds this much, the writer finishes the checkpoint between two groups (a pause

@@ -17,6 +17,7 @@ TEST(ServerConfig, ShippedFileLoadsWithItsDefaults) {
   EXPECT_EQ(c->port, 8080);
   EXPECT_EQ(c->listen_address, "127.0.0.1");
   EXPECT_EQ(c->audit_synchronous, "full");
+  EXPECT_EQ(c->audit_parallel_fsyncs, d.audit_parallel_fsyncs);
   EXPECT_EQ(c->http.max_body_bytes, d.http.max_body_bytes);
   EXPECT_EQ(c->http.max_in_flight, d.http.max_in_flight);
   EXPECT_EQ(c->request.max_signals, d.request.max_signals);
@@ -31,6 +32,14 @@ TEST(ServerConfig, ErrorsNameFileLineAndField) {
   EXPECT_EQ(c.error().where.rfind(path + ":3:", 0), 0u) << c.error().where;
   std::ofstream(path) << "audit: {synchronous: sometimes}\n";
   EXPECT_FALSE(LoadServerConfig(path).ok());
+  std::ofstream(path) << "audit: {parallel_fsyncs: 0}\n";
+  auto zero = LoadServerConfig(path);
+  ASSERT_FALSE(zero.ok());
+  EXPECT_NE(zero.error().message.find("audit.parallel_fsyncs"), std::string::npos) << zero.error().message;
+  std::ofstream(path) << "audit: {parallel_fsyncs: 2}\n";
+  auto two = LoadServerConfig(path);
+  ASSERT_TRUE(two.ok()) << two.error().ToString();
+  EXPECT_EQ(two->audit_parallel_fsyncs, 2u);
   std::ofstream(path) << "lisen: 1\n";
   auto typo = LoadServerConfig(path);
   ASSERT_FALSE(typo.ok());
