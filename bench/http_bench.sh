@@ -5,6 +5,7 @@
 # vigil's maximum rate for latency.
 #   bench/http_bench.sh [BUILD_DIR] [SECONDS] [CONNECTIONS]
 #   SYNC=normal bench/http_bench.sh ...   # the audit log's synchronous setting (default: full)
+#   FSYNCS=1 bench/http_bench.sh ...      # audit.parallel_fsyncs (default: the server's, 3)
 set -euo pipefail
 BUILD=${1:-build}
 SECS=${2:-10}
@@ -17,6 +18,7 @@ trap cleanup EXIT
 "$BUILD/bench/floor_server" "$TMP/floor.port" 1400 & sleep 0.5
 SYNC=${SYNC:-full}
 printf 'audit:\n  synchronous: %s\n' "$SYNC" > "$TMP/vigil.yaml"
+[ -n "${FSYNCS:-}" ] && printf '  parallel_fsyncs: %s\n' "$FSYNCS" >> "$TMP/vigil.yaml"
 KEY=$("$BUILD/src/vigil" keys add --data "$TMP/data" --scope decide --rate 10000000 --burst 10000000 2>/dev/null)
 "$BUILD/src/vigil" serve --data "$TMP/data" --listen 127.0.0.1:0 --port-file "$TMP/vigil.port" --config "$TMP/vigil.yaml" --config-dir "$HERE/../config" >/dev/null 2>"$TMP/vigil.log" &
 for _ in $(seq 100); do [ -s "$TMP/vigil.port" ] && break; sleep 0.05; done
@@ -33,7 +35,7 @@ run() {  # name url script
   eval "RPS_$1=$rps"
 }
 
-echo "== maximum rate: wrk -t1 -c$CONNS -d${SECS}s (audit synchronous: $SYNC)"
+echo "== maximum rate: wrk -t1 -c$CONNS -d${SECS}s (audit synchronous: $SYNC${FSYNCS:+, parallel_fsyncs: $FSYNCS})"
 run floor_max "$FLOOR/v1/decisions" "$HERE/wrk/decision.lua"
 run vigil_max "$VIGIL/v1/decisions" "$HERE/wrk/decision.lua"
 share=$(awk -v v="$RPS_vigil_max" -v f="$RPS_floor_max" 'BEGIN {printf "%.0f", 100*v/f}')
