@@ -39,9 +39,12 @@ struct DecisionMeta {
 };
 
 // The response body for a decision (SPEC.md section 3), with reasons expanded from the catalogue
-// and the explanation (signals, calibrated values, weights, what decided).
+// and the explanation (signals, calibrated values, weights, what decided). When `evidence_at` is
+// given and meta.evidence_id is not empty, it receives the offset of the evidence id's value in
+// the body (where the audit store writes the record's hash once it is chained).
 std::string RenderDecision(const DecisionRequest& request, const Decision& decision,
-                           const ReasonCatalogue& catalogue, const DecisionMeta& meta);
+                           const ReasonCatalogue& catalogue, const DecisionMeta& meta,
+                           std::size_t* evidence_at = nullptr);
 
 // Maps a decision-core error (unknown flow, unknown signal) to its problem.
 Problem ProblemFromEngineError(const Error& e);

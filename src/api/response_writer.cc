@@ -5,7 +5,7 @@
 namespace vigil {
 
 std::string RenderDecision(const DecisionRequest& req, const Decision& d,
-                           const ReasonCatalogue& cat, const DecisionMeta& meta) {
+                           const ReasonCatalogue& cat, const DecisionMeta& meta, std::size_t* evidence_at) {
   std::string out;
   out.reserve(1536);
   JsonWriter w(out);
@@ -57,7 +57,11 @@ std::string RenderDecision(const DecisionRequest& req, const Decision& d,
   w.Field("model_version", d.model_version)
       .Field("policy_version", d.policy_version)
       .Field("latency_ms", meta.latency_ms);
-  if (!meta.evidence_id.empty()) w.Field("evidence_id", meta.evidence_id);
+  if (!meta.evidence_id.empty()) {
+    w.Field("evidence_id", meta.evidence_id);
+    // An evidence id is hex: written as it is, it ends just before the closing quote.
+    if (evidence_at != nullptr) *evidence_at = out.size() - 1 - meta.evidence_id.size();
+  }
 
   const Explanation& ex = d.explanation;
   w.Key("explanation").BeginObject().Field("decided_by", DecidedByName(ex.decided_by));

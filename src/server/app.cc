@@ -19,8 +19,6 @@
 namespace vigil {
 namespace {
 
-constexpr std::string_view kEvidenceKey = "\"evidence_id\":\"";
-
 std::string_view PathOf(const HttpRequest& req) {
   std::string_view t(req.target().data(), req.target().size());
   auto q = t.find('?');
@@ -398,9 +396,7 @@ void VigilApp::HandleDecision(HttpRequest& req, Responder& respond) {
   rec.payload = BuildDecisionPayload(dreq, *decision, ctx, engine->catalogue(), secret_);
   meta.latency_ms = decision_ms;
   meta.evidence_id = std::string(64, '0');  // filled in by the store once the record is chained
-  rec.response = RenderDecision(dreq, *decision, engine->catalogue(), meta);
-  auto at = rec.response.find(kEvidenceKey);
-  rec.evidence_offset = at == std::string::npos ? std::string::npos : at + kEvidenceKey.size();
+  rec.response = RenderDecision(dreq, *decision, engine->catalogue(), meta, &rec.evidence_offset);
 
   AuditStore* store = store_.get();
   auto owned = std::make_shared<ParsedDecisionRequest>(std::move(*parsed));

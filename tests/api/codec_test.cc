@@ -99,7 +99,12 @@ TEST(ResponseWriter, RendersSpecFieldsAndExplanation) {
   auto d = (*engine)->Decide(parsed->request);
   ASSERT_TRUE(d.ok());
   DecisionMeta meta{1.5, "abc123", "next.tok"};
-  auto j = nlohmann::json::parse(RenderDecision(parsed->request, *d, (*engine)->catalogue(), meta));
+  std::size_t evidence_at = std::string::npos;
+  const std::string body = RenderDecision(parsed->request, *d, (*engine)->catalogue(), meta, &evidence_at);
+  // Where the audit store writes the record's hash: exactly the evidence id's value.
+  ASSERT_NE(evidence_at, std::string::npos);
+  EXPECT_EQ(body.substr(evidence_at - 15, 15 + 7), "\"evidence_id\":\"abc123\"");
+  auto j = nlohmann::json::parse(body);
   for (const char* f : {"request_id", "decision", "decision_band", "scores", "quality", "reasons", "attempt",
                         "max_attempts", "next_token", "model_version", "policy_version", "latency_ms",
                         "evidence_id", "explanation"}) {
