@@ -8,7 +8,7 @@ PACKAGES=(
   build-essential cmake ninja-build pkg-config
   # libraries
   libboost-dev libsimdjson-dev nlohmann-json3-dev libyaml-cpp-dev libspdlog-dev libfmt-dev
-  libssl-dev libsqlite3-dev sqlite3 libcli11-dev
+  libssl-dev libsqlite3-dev sqlite3 libcli11-dev libjemalloc-dev
   # liveness: OpenCV (decode, DNN, Haar cascades in opencv-data)
   libopencv-dev opencv-data
   # tests and tools

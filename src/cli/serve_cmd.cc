@@ -4,6 +4,8 @@
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
 
+#include <dlfcn.h>
+
 #include <csignal>
 #include <fstream>
 #include <iostream>
@@ -16,6 +18,18 @@
 
 namespace vigil::cli {
 namespace {
+
+// The malloc this process runs on: jemalloc (linked in, or preloaded) answers mallctl("version").
+std::string AllocatorName() {
+  using Mallctl = int (*)(const char*, void*, std::size_t*, void*, std::size_t);
+  auto mallctl = reinterpret_cast<Mallctl>(dlsym(RTLD_DEFAULT, "mallctl"));
+  const char* version = nullptr;
+  std::size_t len = sizeof version;
+  if (mallctl != nullptr && mallctl("version", &version, &len, nullptr, 0) == 0 && version != nullptr) {
+    return std::string("jemalloc ") + version;
+  }
+  return "glibc";
+}
 
 int Serve(ServerConfig cfg) {
   LogLevel level;
@@ -53,7 +67,8 @@ int Serve(ServerConfig cfg) {
   auto engine = (*app)->engine();
   Log(LogLevel::kInfo, "listening").Str("address", cfg.listen_address).Int("port", *port)
       .Int("threads", threads).Str("policy_version", engine->policy().version())
-      .Str("data_dir", cfg.data_dir).Str("audit_synchronous", cfg.audit_synchronous);
+      .Str("data_dir", cfg.data_dir).Str("audit_synchronous", cfg.audit_synchronous)
+      .Str("allocator", AllocatorName());
 
   boost::asio::signal_set signals(ioc, SIGINT, SIGTERM, SIGHUP);
   boost::asio::steady_timer drain_timer(ioc);

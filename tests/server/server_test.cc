@@ -5,6 +5,7 @@
 #include <ostream>
 #include <nlohmann/json.hpp>
 
+#include <sstream>
 #include <thread>
 
 #include "support/audit_db.h"
@@ -228,6 +229,26 @@ TEST_F(ServerTest, ReloadRefusesABadPolicyAndKeepsServing) {
   auto forbidden = c.Request("POST", "/v1/admin/reload", "", {{"Authorization", "Bearer " + read_key_}});
   ASSERT_TRUE(forbidden.ok());
   EXPECT_EQ(forbidden->status, 403);
+}
+
+// The startup line names the allocator; a build linked with jemalloc (VIGIL_JEMALLOC, the default
+// when libjemalloc-dev is installed) runs on it.
+TEST(ServerStartup, LogsTheAllocatorItRunsOn) {
+  ServerProcess s;
+  ASSERT_TRUE(s.Start({"log_level: info\n", {}, ""})) << s.error();
+  const std::string log = s.stderr_text();
+  std::string allocator;
+  std::istringstream lines(log);
+  for (std::string line; std::getline(lines, line);) {
+    if (line.find("\"event\":\"listening\"") == std::string::npos) continue;
+    allocator = nlohmann::json::parse(line).value("allocator", "");
+  }
+  EXPECT_EQ(s.Terminate(), 0);
+#ifdef VIGIL_EXPECT_JEMALLOC
+  EXPECT_EQ(allocator.rfind("jemalloc ", 0), 0u) << log;
+#else
+  EXPECT_EQ(allocator, "glibc") << log;
+#endif
 }
 
 TEST(ServerOverload, AnswersServiceUnavailableBeyondTheInFlightBound) {
