@@ -19,7 +19,8 @@
 namespace vigil::cli {
 namespace {
 
-// The malloc this process runs on: jemalloc (linked in, or preloaded) answers mallctl("version").
+// The malloc this process runs on: jemalloc (linked in, or preloaded) answers mallctl("version");
+// otherwise the system's (glibc's, or a sanitizer's in those builds).
 std::string AllocatorName() {
   using Mallctl = int (*)(const char*, void*, std::size_t*, void*, std::size_t);
   auto mallctl = reinterpret_cast<Mallctl>(dlsym(RTLD_DEFAULT, "mallctl"));
@@ -28,7 +29,7 @@ std::string AllocatorName() {
   if (mallctl != nullptr && mallctl("version", &version, &len, nullptr, 0) == 0 && version != nullptr) {
     return std::string("jemalloc ") + version;
   }
-  return "glibc";
+  return "system";
 }
 
 int Serve(ServerConfig cfg) {

@@ -97,6 +97,8 @@ class SqliteAuditStore final : public AuditStore {
     // is what SQLite's FULL guarantees; the disk's flush latency is overlapped with the next
     // group's inserts instead of being paid in series with them.
     sync_wal_ = sync == "full";
+    // No sync thread would leave every group waiting for an fsync that never comes.
+    opt_.parallel_syncs = std::max<std::size_t>(opt_.parallel_syncs, 1);
     std::string pragmas = "PRAGMA journal_mode=WAL; PRAGMA synchronous=" + (sync_wal_ ? std::string("normal") : sync) +
                           "; PRAGMA busy_timeout=5000; PRAGMA wal_autocheckpoint=0; PRAGMA cache_size=-16384;";
     if (Status s = Exec(pragmas); !s.ok()) return s;

@@ -247,7 +247,7 @@ TEST(ServerStartup, LogsTheAllocatorItRunsOn) {
 #ifdef VIGIL_EXPECT_JEMALLOC
   EXPECT_EQ(allocator.rfind("jemalloc ", 0), 0u) << log;
 #else
-  EXPECT_EQ(allocator, "glibc") << log;
+  EXPECT_EQ(allocator, "system") << log;
 #endif
 }
 
