@@ -13,6 +13,8 @@
 #include <random>
 
 #include "analyzers/features.h"
+#include "api/codec.h"
+#include "audit/audit.h"
 #include "pipeline/engine.h"
 #include "server/module.h"
 #include "transaction/transaction_analysis.h"
@@ -167,6 +169,46 @@ void BM_EngineOnly(benchmark::State& state) {
   }
 }
 BENCHMARK(BM_EngineOnly);
+
+// What the server writes for each decision after deciding it: the audit record's canonical payload
+// (subject ids pseudonymised) and the response body, for a payment whose account, card and IP are
+// over their one-minute velocity limits (three findings with evidence, as in the HTTP benchmark's
+// traffic, where every account comes back many times a minute).
+void BM_AuditRecordAndResponse(benchmark::State& state) {
+  TransactionAnalysis a(Loaded(Evaluator::kNative));
+  Traffic t(1);
+  DecisionRequest r;
+  for (int k = 0; k < 40; ++k) {
+    r = t.requests[0];
+    r.request_id = "bench-" + std::to_string(k);
+    r.time_ms += k * 1000.0;
+    a.Run(r, nullptr);
+  }
+  const DecisionEngine* engine = Engine().get();
+  auto d = engine->Decide(r);
+  if (!d.ok() || r.findings.empty()) std::abort();
+  AuditContext ctx;
+  ctx.key_id = "a94d1dec";
+  ctx.time_ms = static_cast<std::int64_t>(r.time_ms);
+  ctx.decision_latency_ms = 0.026249;
+  for (const auto& s : d->fusion.signals) ctx.calibration_versions.emplace_back(s.name, s.model_version);
+  DecisionMeta meta;
+  meta.latency_ms = 0.026249;
+  meta.evidence_id = std::string(64, '0');
+  const std::string secret(32, 's');
+  std::size_t bytes = 0;
+  for (auto _ : state) {
+    std::string payload = BuildDecisionPayload(r, *d, ctx, engine->catalogue(), secret);
+    std::size_t at = 0;
+    std::string response = RenderDecision(r, *d, engine->catalogue(), meta, &at);
+    bytes = payload.size() + response.size();
+    benchmark::DoNotOptimize(payload.data());
+    benchmark::DoNotOptimize(response.data());
+  }
+  state.counters["bytes"] = static_cast<double>(bytes);
+  state.counters["findings"] = static_cast<double>(r.findings.size());
+}
+BENCHMARK(BM_AuditRecordAndResponse);
 BENCHMARK(BM_TransactionDecisionNative);
 BENCHMARK(BM_TransactionDecisionCApi);
 

@@ -38,12 +38,7 @@ std::string RenderDecision(const DecisionRequest& req, const Decision& d,
   w.Key("reasons").BeginArray();
   for (const auto& r : d.reasons) {
     const ReasonInfo& info = cat.Info(r.code);
-    w.BeginObject()
-        .Field("code", info.name)
-        .Field("title", info.title)
-        .Field("severity", SeverityName(info.severity))
-        .Field("category", CategoryName(info.category))
-        .Field("recommendation", info.recommendation);
+    w.BeginObject().RawMembers(info.response_members);
     if (!info.guidance.empty() && r.decisive) w.Field("guidance", info.guidance);
     w.Field("weight", r.weight).Field("decisive", r.decisive);
     if (!r.evidence.empty()) w.Key("evidence").Raw(r.evidence);

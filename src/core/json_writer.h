@@ -26,6 +26,9 @@ class JsonWriter {
   JsonWriter& Null();
   // Inserts already-serialised JSON (an object from a finding's evidence, say) as one value.
   JsonWriter& Raw(std::string_view json);
+  // Inserts already-serialised members ("a":1,"b":"x", written once and reused) into the open
+  // object, as if each had been written with Field; nothing when `members` is empty.
+  JsonWriter& RawMembers(std::string_view members);
 
   // Shorthands for a key and its value.
   JsonWriter& Field(std::string_view k, std::string_view v) { return Key(k).String(v); }
@@ -38,7 +41,18 @@ class JsonWriter {
   std::string& out() { return out_; }
 
  private:
-  void Separate();
+  // The comma before a value, unless it follows its key or opens its container.
+  void Separate() {
+    if (after_key_) {
+      after_key_ = false;
+      return;
+    }
+    if (depth_ > 0) {
+      const std::uint64_t bit = 1ULL << (depth_ - 1);
+      if (has_value_ & bit) out_ += ',';
+      has_value_ |= bit;
+    }
+  }
   std::string& out_;
   // One bit per nesting level: whether the current container already holds a value.
   std::uint64_t has_value_ = 0;

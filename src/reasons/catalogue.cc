@@ -1,6 +1,7 @@
 #include "reasons/catalogue.h"
 
 #include "core/file.h"
+#include "core/json_writer.h"
 
 #include <yaml-cpp/yaml.h>
 
@@ -131,6 +132,13 @@ Result<ReasonCatalogue> ReasonCatalogue::Parse(std::string_view yaml, std::strin
   for (auto& e : extra) {
     e.code = static_cast<ReasonCode>(cat.infos_.size());
     cat.infos_.push_back(std::move(e));
+  }
+  for (auto& info : cat.infos_) {
+    std::string doc;
+    JsonWriter w(doc);
+    w.BeginObject().Field("code", info.name).Field("title", info.title).Field("severity", SeverityName(info.severity))
+        .Field("category", CategoryName(info.category)).Field("recommendation", info.recommendation).EndObject();
+    info.response_members = doc.substr(1, doc.size() - 2);
   }
   return cat;
 }

@@ -30,6 +30,9 @@ struct ReasonInfo {
   ReasonCategory category = ReasonCategory::kPolicy;
   std::string recommendation;  // first action for an operator
   std::string guidance;        // what to tell the end user on a retry ("" when not user-facing)
+  // The members a decision response gives every reason with this code, serialised once when the
+  // catalogue is loaded: "code":..,"title":..,"severity":..,"category":..,"recommendation":..
+  std::string response_members;
 };
 
 class ReasonCatalogue {

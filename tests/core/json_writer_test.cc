@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include <charconv>
 #include <cmath>
 #include <limits>
 #include <random>
@@ -22,6 +23,15 @@ TEST(JsonWriter, NestedStructureParsesBack) {
   EXPECT_EQ(out, R"({"a":1,"b":[0.1,"x\"y\n",false,null,{}],"c":"\u0001"})");
   auto j = nlohmann::json::parse(out);
   EXPECT_EQ(j["b"][1], "x\"y\n");
+}
+
+TEST(JsonWriter, RawMembersTakeTheirPlaceAmongFields) {
+  std::string out;
+  JsonWriter w(out);
+  w.BeginArray().BeginObject().RawMembers(R"("a":1,"b":"x")").Field("c", true).EndObject()
+      .BeginObject().Field("c", false).RawMembers(R"("a":2)").EndObject()
+      .BeginObject().RawMembers("").Field("d", 1).EndObject().EndArray();
+  EXPECT_EQ(out, R"([{"a":1,"b":"x","c":true},{"c":false,"a":2},{"d":1}])");
 }
 
 TEST(JsonWriter, NumbersRoundTripAndNonFiniteIsNull) {
@@ -71,10 +81,61 @@ TEST(JsonWriter, EscapingMatchesHandWrittenPieces) {
     std::string out = "prefix";
     AppendJsonEscaped(out, raw);
     ASSERT_EQ(out, "prefix" + expected) << "trial " << trial;
+    // The writer's keys and strings take a faster path when nothing needs escaping; the same text.
+    std::string doc;
+    JsonWriter w(doc);
+    w.BeginObject().Field(raw, raw).EndObject();
+    ASSERT_EQ(doc, "{\"" + expected + "\":\"" + expected + "\"}") << "trial " << trial;
     if (raw.find('\xff') == std::string::npos) {  // valid UTF-8: a JSON parser gives the raw string back
       EXPECT_EQ(nlohmann::json::parse("\"" + expected + "\"").get<std::string>(), raw) << "trial " << trial;
     }
   }
+}
+
+// Numbers holding integers below 1e15 are written from the integer rather than by to_chars's
+// shortest round-trip search, which must not change a byte: to_chars picks the shorter of the
+// fixed and scientific forms ("4700" but "1e+05"). Checked against std::to_chars itself on every
+// integer up to 100,000, on each power of ten and its neighbours and multiples, and on a million
+// random integers of every magnitude up to and past the 1e15 limit, with both signs.
+TEST(JsonWriter, IntegralNumbersAreWrittenAsToCharsWritesThem) {
+  auto expected = [](double d) {
+    char buf[64];
+    return std::string(buf, std::to_chars(buf, buf + sizeof buf, d).ptr);
+  };
+  auto written = [](double d) {
+    std::string out;
+    JsonWriter(out).Number(d);
+    return out;
+  };
+  std::vector<double> values;
+  for (int i = 0; i <= 100000; ++i) values.push_back(i);
+  double p = 1;
+  for (int e = 0; e <= 17; ++e, p *= 10) {
+    for (double m : {1.0, 2.0, 5.0, 7.0, 10.0, 12.0, 25.0, 99.0, 100.0, 101.0, 120.0, 1234.0}) values.push_back(m * p);
+    values.push_back(p - 1);
+    values.push_back(p + 1);
+  }
+  std::mt19937_64 rng(11);
+  for (int i = 0; i < 1000000; ++i) {
+    const int digits = 1 + static_cast<int>(rng() % 17);
+    std::uint64_t limit = 1;
+    for (int k = 0; k < digits; ++k) limit *= 10;
+    std::uint64_t v = rng() % limit;
+    if (rng() % 2 == 0) v -= v % 1000;  // trailing zeros, where the two forms compete
+    values.push_back(static_cast<double>(v));
+  }
+  values.push_back(999999999999999.0);
+  values.push_back(1e15);
+  for (double v : values) {
+    ASSERT_EQ(written(v), expected(v)) << v;
+    if (v != 0) {
+      ASSERT_EQ(written(-v), expected(-v)) << -v;
+    }
+  }
+  EXPECT_EQ(written(4700), "4700");
+  EXPECT_EQ(written(100000), "1e+05");
+  EXPECT_EQ(written(-0.0), "0");
+  EXPECT_EQ(written(2.5), "2.5");
 }
 
 TEST(AttributeMap, SetGetOverwrite) {

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <nlohmann/json.hpp>
+
 #include <set>
 
 #include "test_util.h"
@@ -35,6 +37,31 @@ TEST(ReasonCatalogue, ShippedFileDescribesEveryBuiltinCode) {
 std::string Full(const std::string& extra) {
   auto base = vigil::testing::Slurp(vigil::testing::SourcePath("config/reasons.yaml"));
   return base + extra;
+}
+
+// The members a response gives each reason are serialised once at load; they must say what the
+// fields say, escaped (a recommendation with quotes and a newline is written as JSON requires).
+TEST(ReasonCatalogue, ResponseMembersAreTheFieldsAsJson) {
+  auto cat = ReasonCatalogue::LoadFile(vigil::testing::SourcePath("config/reasons.yaml"));
+  ASSERT_TRUE(cat.ok()) << cat.error().ToString();
+  for (const auto& info : cat->all()) {
+    auto j = nlohmann::json::parse("{" + info.response_members + "}");
+    EXPECT_EQ(j.size(), 5u) << info.name;
+    EXPECT_EQ(j["code"], info.name);
+    EXPECT_EQ(j["title"], info.title);
+    EXPECT_EQ(j["severity"], std::string(SeverityName(info.severity)));
+    EXPECT_EQ(j["category"], std::string(CategoryName(info.category)));
+    EXPECT_EQ(j["recommendation"], info.recommendation);
+  }
+  auto custom = ReasonCatalogue::Parse(Full("  - code: QUOTED\n    title: 'a \"quoted\" \\\\ title'\n    severity: info\n"
+                                            "    category: policy\n    recommendation: \"line one\\nline two\"\n"), "r.yaml");
+  ASSERT_TRUE(custom.ok()) << custom.error().ToString();
+  const ReasonInfo& q = custom->Info(*custom->Find("QUOTED"));
+  EXPECT_EQ(q.title, "a \"quoted\" \\\\ title");
+  EXPECT_EQ(q.recommendation, "line one\nline two");
+  auto j = nlohmann::json::parse("{" + q.response_members + "}");
+  EXPECT_EQ(j["title"], q.title);
+  EXPECT_EQ(j["recommendation"], q.recommendation);
 }
 
 TEST(ReasonCatalogue, AcceptsCustomCodes) {
