@@ -74,11 +74,11 @@ void AppendEscapedSlow(std::string& out, std::string_view s) {
   out.append(s.data() + run, n - run);
 }
 
-// Appends `open`, `s` escaped, then `close`: nearly every string needs no escaping, and is then
-// copied with the quotes around it in one resize.
-inline void AppendQuoted(std::string& out, char open, std::string_view s, std::string_view close) {
+// Appends a quote, `s` escaped, then `close`: nearly every string needs no escaping, and is then
+// copied with the quote and `close` around it in one resize.
+inline void AppendQuoted(std::string& out, std::string_view s, std::string_view close) {
   if (NeedsEscaping(s)) {
-    out += open;
+    out += '"';
     AppendEscapedSlow(out, s);
     out.append(close);
     return;
@@ -86,13 +86,13 @@ inline void AppendQuoted(std::string& out, char open, std::string_view s, std::s
   const std::size_t at = out.size();
   out.resize(at + 1 + s.size() + close.size());
   char* p = out.data() + at;
-  *p++ = open;
+  *p++ = '"';
   std::memcpy(p, s.data(), s.size());
   std::memcpy(p + s.size(), close.data(), close.size());
 }
 
 // The text std::to_chars gives for a double that holds an integer below 1e15 in magnitude, made
-// from the integer (several times faster than the shortest round-trip search): to_chars writes
+// from the integer's digits, without the shortest round-trip search: to_chars writes
 // whichever of the fixed ("4700") and scientific ("4.7e+03") forms is shorter, fixed on a tie, so
 // the integer's digits are used only when they are not longer than its scientific form. Returns
 // false to leave the number to to_chars.
@@ -149,14 +149,14 @@ JsonWriter& JsonWriter::EndArray() {
 
 JsonWriter& JsonWriter::Key(std::string_view k) {
   Separate();
-  AppendQuoted(out_, '"', k, "\":");
+  AppendQuoted(out_, k, "\":");
   after_key_ = true;
   return *this;
 }
 
 JsonWriter& JsonWriter::String(std::string_view s) {
   Separate();
-  AppendQuoted(out_, '"', s, "\"");
+  AppendQuoted(out_, s, "\"");
   return *this;
 }
 
