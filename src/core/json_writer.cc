@@ -19,25 +19,12 @@ inline bool NeedsEscape8(std::uint64_t w) {
   return (control | zero_byte(w ^ (kOnes * '"')) | zero_byte(w ^ (kOnes * '\\'))) != 0;
 }
 
-// Whether any byte of `s` needs escaping, eight bytes at a time; a tail shorter than eight is
-// checked as one word padded with 'a', which never needs escaping.
-inline bool NeedsEscaping(std::string_view s) {
-  const char* p = s.data();
-  std::size_t n = s.size();
-  for (; n >= 8; p += 8, n -= 8) {
-    std::uint64_t w;
-    std::memcpy(&w, p, 8);
-    if (NeedsEscape8(w)) return true;
-  }
-  if (n == 0) return false;
-  std::uint64_t w = 0x6161616161616161ULL;
-  std::memcpy(&w, p, n);
-  return NeedsEscape8(w);
-}
+}  // namespace
 
-void AppendEscapedSlow(std::string& out, std::string_view s) {
+void AppendJsonEscaped(std::string& out, std::string_view s) {
   static constexpr char kHex[] = "0123456789abcdef";
-  // Copy runs of characters that need no escaping in one append.
+  // Copy runs of characters that need no escaping in one append; most strings are one run,
+  // checked eight bytes at a time.
   std::size_t run = 0;
   std::size_t i = 0;
   const std::size_t n = s.size();
@@ -74,48 +61,15 @@ void AppendEscapedSlow(std::string& out, std::string_view s) {
   out.append(s.data() + run, n - run);
 }
 
-// Appends a quote, `s` escaped, then `close`: nearly every string needs no escaping, and is then
-// copied with the quote and `close` around it in one resize.
-inline void AppendQuoted(std::string& out, std::string_view s, std::string_view close) {
-  if (NeedsEscaping(s)) {
-    out += '"';
-    AppendEscapedSlow(out, s);
-    out.append(close);
+void JsonWriter::Separate() {
+  if (after_key_) {
+    after_key_ = false;
     return;
   }
-  const std::size_t at = out.size();
-  out.resize(at + 1 + s.size() + close.size());
-  char* p = out.data() + at;
-  *p++ = '"';
-  std::memcpy(p, s.data(), s.size());
-  std::memcpy(p + s.size(), close.data(), close.size());
-}
-
-// The text std::to_chars gives for a double that holds an integer below 1e15 in magnitude, made
-// from the integer's digits, without the shortest round-trip search: to_chars writes
-// whichever of the fixed ("4700") and scientific ("4.7e+03") forms is shorter, fixed on a tie, so
-// the integer's digits are used only when they are not longer than its scientific form. Returns
-// false to leave the number to to_chars.
-inline bool IntegralText(double d, char* buf, char*& end) {
-  if (!(d > -1e15 && d < 1e15) || d != static_cast<double>(static_cast<std::int64_t>(d))) return false;
-  const std::int64_t v = static_cast<std::int64_t>(d);
-  end = std::to_chars(buf, buf + 24, v).ptr;
-  const char* digits = buf + (v < 0 ? 1 : 0);
-  const std::ptrdiff_t len = end - digits;
-  std::ptrdiff_t zeros = 0;
-  while (zeros < len - 1 && digits[len - 1 - zeros] == '0') ++zeros;
-  const std::ptrdiff_t significant = len - zeros;
-  const std::ptrdiff_t scientific = significant + (significant > 1 ? 1 : 0) + 4;  // "d.ddde+XX"
-  return len <= scientific;
-}
-
-}  // namespace
-
-void AppendJsonEscaped(std::string& out, std::string_view s) {
-  if (NeedsEscaping(s)) {
-    AppendEscapedSlow(out, s);
-  } else {
-    out.append(s);
+  if (depth_ > 0) {
+    std::uint64_t bit = 1ULL << (depth_ - 1);
+    if (has_value_ & bit) out_ += ',';
+    has_value_ |= bit;
   }
 }
 
@@ -149,14 +103,18 @@ JsonWriter& JsonWriter::EndArray() {
 
 JsonWriter& JsonWriter::Key(std::string_view k) {
   Separate();
-  AppendQuoted(out_, k, "\":");
+  out_ += '"';
+  AppendJsonEscaped(out_, k);
+  out_ += "\":";
   after_key_ = true;
   return *this;
 }
 
 JsonWriter& JsonWriter::String(std::string_view s) {
   Separate();
-  AppendQuoted(out_, s, "\"");
+  out_ += '"';
+  AppendJsonEscaped(out_, s);
+  out_ += '"';
   return *this;
 }
 
@@ -168,9 +126,8 @@ JsonWriter& JsonWriter::Number(double d) {
   }
   if (d == 0) d = 0;  // no "-0"
   char buf[32];
-  char* end = nullptr;
-  if (!IntegralText(d, buf, end)) end = std::to_chars(buf, buf + sizeof buf, d).ptr;
-  out_.append(buf, end);
+  auto [p, ec] = std::to_chars(buf, buf + sizeof buf, d);
+  out_.append(buf, p);
   return *this;
 }
 

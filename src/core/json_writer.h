@@ -41,18 +41,7 @@ class JsonWriter {
   std::string& out() { return out_; }
 
  private:
-  // The comma before a value, unless it follows its key or opens its container.
-  void Separate() {
-    if (after_key_) {
-      after_key_ = false;
-      return;
-    }
-    if (depth_ > 0) {
-      const std::uint64_t bit = 1ULL << (depth_ - 1);
-      if (has_value_ & bit) out_ += ',';
-      has_value_ |= bit;
-    }
-  }
+  void Separate();
   std::string& out_;
   // One bit per nesting level: whether the current container already holds a value.
   std::uint64_t has_value_ = 0;
