@@ -33,11 +33,19 @@ function(vigil_component name)
   target_link_libraries(vigil_${name} PUBLIC ${ARG_DEPS})
 endfunction()
 
+# Test code itself is built at -O1 with line tables only (the libraries it tests keep the build
+# type's flags): test bodies are GoogleTest and nlohmann::json templates that cost twice the
+# compile time at -O2 -g and run no faster where it matters. Later flags win, so these override
+# CMAKE_CXX_FLAGS_<CONFIG> for test sources only.
+set(VIGIL_TEST_CXX_FLAGS -O1 -g1 CACHE STRING "Extra compile flags for test sources")
+
 # vigil_test(NAME SOURCES ... DEPS ... [LABELS ...]): a GoogleTest binary registered with CTest.
+# Binaries labelled unit are collected into the `vigil_unit_tests` target (tests/CMakeLists.txt),
+# which is all `make asan` builds.
 function(vigil_test name)
   cmake_parse_arguments(ARG "" "" "SOURCES;DEPS;LABELS" ${ARGN})
   add_executable(${name} ${ARG_SOURCES})
-  target_compile_options(${name} PRIVATE ${VIGIL_WARNINGS})
+  target_compile_options(${name} PRIVATE ${VIGIL_WARNINGS} ${VIGIL_TEST_CXX_FLAGS})
   target_link_libraries(${name} PRIVATE ${ARG_DEPS} GTest::gtest GTest::gtest_main)
   target_compile_definitions(${name} PRIVATE
     VIGIL_SOURCE_DIR="${PROJECT_SOURCE_DIR}" VIGIL_BINARY_DIR="${PROJECT_BINARY_DIR}")
@@ -45,4 +53,7 @@ function(vigil_test name)
     set(ARG_LABELS unit)
   endif()
   gtest_discover_tests(${name} PROPERTIES LABELS "${ARG_LABELS}" DISCOVERY_TIMEOUT 60)
+  if("unit" IN_LIST ARG_LABELS)
+    set_property(GLOBAL APPEND PROPERTY VIGIL_UNIT_TEST_TARGETS ${name})
+  endif()
 endfunction()
