@@ -34,11 +34,11 @@ function(vigil_component name)
 endfunction()
 
 # Test code itself is built at -O1 with line tables only (the libraries it tests keep the build
-# type's flags): test bodies are GoogleTest and nlohmann::json templates that cost twice the
-# compile time at -O2 -g and run no faster where it matters. Later flags win, so these override
-# CMAKE_CXX_FLAGS_<CONFIG> for test sources only. GCC 12 at -O1 reports uninitialised reads in
-# std::string moves that are not there (as under the sanitizers, above): off for test sources,
-# kept for the libraries.
+# type's flags): test bodies are GoogleTest and nlohmann::json templates that cost nearly twice
+# the compile time at -O2 -g (806 s against 449 s for all of them, bench/RESULTS.md) and run no
+# faster where it matters. Later flags win, so these override CMAKE_CXX_FLAGS_<CONFIG> for test
+# sources only. GCC 12 at -O1 reports uninitialised reads in std::string moves that are not there
+# (as under the sanitizers, above): off for test sources, kept for the libraries.
 set(VIGIL_TEST_CXX_FLAGS -O1 -g1 CACHE STRING "Extra compile flags for test sources")
 if(CMAKE_CXX_COMPILER_ID STREQUAL "GNU")
   list(APPEND VIGIL_TEST_CXX_FLAGS -Wno-maybe-uninitialized)
