@@ -39,6 +39,10 @@ int Serve(ServerConfig cfg) {
     return 2;
   }
   SetLogLevel(level);
+  // A file-size limit (ulimit -f) reached by the audit log makes the write fail with EFBIG, which
+  // the store answers like a full disk (503, not ready until writes succeed again), instead of
+  // killing the process with SIGXFSZ in the middle of a commit.
+  std::signal(SIGXFSZ, SIG_IGN);
   std::string admin_key;
   auto app = VigilApp::Create(cfg, &admin_key);
   if (!app.ok()) {

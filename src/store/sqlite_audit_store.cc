@@ -36,6 +36,12 @@ CREATE TABLE IF NOT EXISTS audit (
   payload     TEXT NOT NULL,
   response    TEXT
 );
+-- One row the writer rewrites to find out whether the database is writable again after a failed
+-- commit (SqliteAuditOptions::writable_probe_interval). Not part of the chain.
+CREATE TABLE IF NOT EXISTS writable_probe (
+  id    INTEGER PRIMARY KEY CHECK (id = 1),
+  at_ms INTEGER NOT NULL
+);
 )sql";
 
 struct Item {
@@ -256,9 +262,21 @@ class SqliteAuditStore final : public AuditStore {
         // are gathered and committed as one group once one of those ends, instead of a commit
         // each whenever the writer is free: SQLite's fixed cost per commit (the B-tree's right
         // edge rewritten, WAL frame headers, locks) is paid at most once per fsync.
-        cv_.wait(lk, [&] {
+        const auto work = [&] {
           return stopping_ || (!queue_.empty() && (syncs_in_flight_ < opt_.parallel_syncs || queue_.size() >= opt_.max_batch));
-        });
+        };
+        if (!healthy_.load() && !sync_failed_.load()) {
+          // Not ready after a failed commit: with nothing to write, find out by a write of its own
+          // whether the database takes writes again.
+          if (!cv_.wait_for(lk, opt_.writable_probe_interval, work)) {
+            writer_waiting_ = false;
+            lk.unlock();
+            ProbeWritable();
+            continue;
+          }
+        } else {
+          cv_.wait(lk, work);
+        }
         writer_waiting_ = false;
         if (queue_.empty()) break;  // stopping and drained
         std::size_t n = std::min(queue_.size(), opt_.max_batch);
@@ -279,11 +297,26 @@ class SqliteAuditStore final : public AuditStore {
     }
   }
 
+  // A one-row write transaction: when it commits, the store is ready again.
+  void ProbeWritable() {
+    const std::int64_t now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                                    std::chrono::system_clock::now().time_since_epoch()).count();
+    Status s = Exec("BEGIN IMMEDIATE");
+    if (s.ok()) s = Exec("INSERT OR REPLACE INTO writable_probe (id, at_ms) VALUES (1, " + std::to_string(now_ms) + ")");
+    if (s.ok()) s = Exec("COMMIT");
+    if (!s.ok()) {
+      (void)Exec("ROLLBACK");
+      return;
+    }
+    if (!healthy_.exchange(true)) Log(LogLevel::kInfo, "audit_store_writable_again").Int("last_seq", last_seq_);
+  }
+
   void WriteBatch(std::vector<Item>& batch) {
     std::vector<AppendResult> results(batch.size());
     std::int64_t seq = last_seq_;
     std::string prev = last_hash_.empty() ? std::string(kGenesisHash) : last_hash_;
     Status begun = Exec("BEGIN IMMEDIATE");
+    Status failed = Status::Ok();
     for (std::size_t i = 0; i < batch.size() && begun.ok(); ++i) {
       AppendRequest& q = batch[i].req;
       AppendResult& res = results[i];
@@ -324,11 +357,14 @@ class SqliteAuditStore final : public AuditStore {
       } else if ((rc & 0xff) == SQLITE_CONSTRAINT) {
         res.status = AppendResult::Status::kDuplicate;
       } else {
-        res.status = AppendResult::Status::kError;
-        res.error = sqlite3_errmsg(db_);
+        // The disk full, an I/O error: SQLite may have rolled the whole transaction back already,
+        // so the group fails as a whole (nothing of it is acknowledged) rather than going on in
+        // autocommit mode with seqs the chain no longer agrees with.
+        failed = Error::Io(std::string("sqlite: ") + sqlite3_errmsg(db_), dir_ + "/audit.db");
+        break;
       }
     }
-    Status committed = begun.ok() ? Exec("COMMIT") : begun;
+    Status committed = !begun.ok() ? begun : !failed.ok() ? failed : Exec("COMMIT");
     if (!committed.ok()) {
       if (begun.ok()) (void)Exec("ROLLBACK");
       healthy_ = false;
@@ -338,7 +374,7 @@ class SqliteAuditStore final : public AuditStore {
         r.error = committed.error().message;
       }
     } else {
-      healthy_ = true;
+      if (!healthy_.exchange(true)) Log(LogLevel::kInfo, "audit_store_writable_again").Int("last_seq", seq);
       if (seq != last_seq_) {
         records_.fetch_add(static_cast<std::uint64_t>(seq - last_seq_), std::memory_order_relaxed);
         groups_.fetch_add(1, std::memory_order_relaxed);

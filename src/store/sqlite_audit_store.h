@@ -6,6 +6,7 @@
 // commits on power loss; OFF may lose them on an operating-system crash too.
 #pragma once
 
+#include <chrono>
 #include <memory>
 #include <string>
 
@@ -25,6 +26,12 @@ struct SqliteAuditOptions {
   // Once the WAL holds this much, the writer finishes the checkpoint between two groups (a pause
   // of a few milliseconds) so that the WAL is rewritten from its start instead of growing.
   std::size_t wal_restart_bytes = 64u << 20;
+  // After a failed commit (the disk full, an I/O error, the database locked by another process)
+  // the store is not ready. While no record arrives to try again, the writer tries a small write
+  // of its own this often, so that readiness comes back once the disk does, even when a load
+  // balancer has stopped sending it decisions. (A failed fsync is different: the store stays not
+  // ready until it is restarted.)
+  std::chrono::milliseconds writable_probe_interval{1000};
 };
 
 // Opens (creating if needed) DIR/audit.db and DIR/audit.head and starts the writer thread.

@@ -1,6 +1,11 @@
 // The HTTP API against the real binary: the happy path, idempotency, the whole bad-input table
 // (each answer checked, the audit log checked unchanged), readiness and reload.
+#include <sys/resource.h>
+
 #include <gtest/gtest.h>
+
+#include <cerrno>
+#include <cstring>
 
 #include <ostream>
 #include <nlohmann/json.hpp>
@@ -249,6 +254,54 @@ TEST(ServerStartup, LogsTheAllocatorItRunsOn) {
 #else
   EXPECT_EQ(allocator, "system") << log;
 #endif
+}
+
+// The disk fills (here: a file-size limit set on the running server with prlimit, so every write
+// past the first 4 KB of a file fails, as on a full disk): decisions get 503 problem+json and
+// nothing is acknowledged, /readyz says not ready, the process lives on; once writes succeed
+// again the server is ready again by itself, with no decision sent to it, and a retry of a failed
+// decision is decided anew (it was never in the log).
+TEST(ServerDiskFull, DecisionsFailClearlyAndReadinessComesBackWithTheDisk) {
+  ServerProcess s;
+  ASSERT_TRUE(s.Start({"log_level: warn\n", {}, ""})) << s.error();
+  HttpClient c("127.0.0.1", s.port());
+  auto first = c.PostJson("/v1/decisions", Txn("disk_0"), s.admin_key());
+  ASSERT_TRUE(first.ok());
+  ASSERT_EQ(first->status, 200) << first->body;
+
+  struct rlimit full = {4096, RLIM_INFINITY}, open = {RLIM_INFINITY, RLIM_INFINITY};
+  ASSERT_EQ(::prlimit(s.pid(), RLIMIT_FSIZE, &full, nullptr), 0) << std::strerror(errno);
+  for (int i = 1; i <= 3; ++i) {
+    auto r = c.PostJson("/v1/decisions", Txn("disk_" + std::to_string(i)), s.admin_key());
+    ASSERT_TRUE(r.ok());
+    EXPECT_EQ(r->status, 503) << r->body;
+    EXPECT_EQ(r->Header("content-type"), "application/problem+json");
+    EXPECT_EQ(nlohmann::json::parse(r->body)["type"], "urn:vigil:problem:overloaded");
+    EXPECT_FALSE(r->Header("retry-after").empty());
+  }
+  auto not_ready = c.Get("/readyz");
+  ASSERT_TRUE(not_ready.ok());
+  EXPECT_EQ(not_ready->status, 503);
+  EXPECT_EQ(nlohmann::json::parse(not_ready->body)["checks"]["store"], false);
+  EXPECT_TRUE(s.Running()) << "killed by SIGXFSZ";
+
+  ASSERT_EQ(::prlimit(s.pid(), RLIMIT_FSIZE, &open, nullptr), 0);
+  int status = 0;
+  for (int i = 0; i < 100 && status != 200; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    auto r = c.Get("/readyz");
+    status = r.ok() ? r->status : 0;
+  }
+  EXPECT_EQ(status, 200) << "not ready again, 10 s after the disk took writes again";
+
+  auto retried = c.PostJson("/v1/decisions", Txn("disk_1"), s.admin_key());
+  ASSERT_TRUE(retried.ok());
+  EXPECT_EQ(retried->status, 200) << retried->body;
+  EXPECT_TRUE(retried->Header("idempotent-replay").empty()) << "the failed decision was in the log";
+  ASSERT_EQ(s.Terminate(), 0);
+  EXPECT_EQ(AuditCount(s.data_dir()), 2);
+  auto [code, out] = testing::Run(testing::VigilBinary() + " audit verify --data " + s.data_dir());
+  EXPECT_EQ(code, 0) << out;
 }
 
 TEST(ServerOverload, AnswersServiceUnavailableBeyondTheInFlightBound) {

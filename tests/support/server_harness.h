@@ -139,6 +139,7 @@ class ServerProcess {
   }
 
   int port() const { return port_; }
+  pid_t pid() const { return pid_; }
   const std::string& admin_key() const { return admin_key_; }
   const std::string& data_dir() const { return data_dir_; }
   std::string stderr_text() const { return Slurp(stderr_path_); }

@@ -1,0 +1,215 @@
+// What the audit store does when the disk fails it.
+//
+// A failed fsync of the WAL (synchronous: full): no record that the failed fsync was to make
+// durable is acknowledged, nor any after it (after a failed fsync the kernel may have dropped the
+// dirty pages, so a later fsync that succeeds vouches for nothing), the store reports not ready
+// until it is restarted, and what was acknowledged before is in the log with an intact chain.
+//
+// A full disk (a write fails with ENOSPC): the group being committed fails as a whole and none of
+// it is acknowledged; the store reports not ready, and ready again once the disk takes writes,
+// found by a write of its own even when no decision arrives (a load balancer stops sending
+// decisions to a server that is not ready); the decisions that failed are not in the log, so
+// their retries are decided anew, and the chain has no gap.
+//
+// The failures are real at the system-call boundary: this binary defines fdatasync() and
+// pwrite64(), which the store's and SQLite's calls resolve to, and fails them on the store's own
+// threads while `g_fail` (EIO from fdatasync) or `g_full` (ENOSPC from pwrite64) is set; every
+// other call goes to the kernel.
+#include <errno.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <chrono>
+#include <cstring>
+#include <filesystem>
+#include <future>
+#include <random>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "audit/audit.h"
+#include "store/sqlite_audit_store.h"
+
+namespace {
+std::atomic<bool> g_fail{false};
+std::atomic<int> g_failed_calls{0};
+std::atomic<bool> g_full{false};
+std::atomic<int> g_full_calls{0};
+
+bool OnThread(const char* want) {
+  char name[16] = {};
+  prctl(PR_GET_NAME, name, 0, 0, 0);
+  return std::strcmp(name, want) == 0;
+}
+}  // namespace
+
+extern "C" int fdatasync(int fd) {
+  if (g_fail.load() && OnThread("audit-sync")) {
+    g_failed_calls.fetch_add(1);
+    errno = EIO;
+    return -1;
+  }
+  return static_cast<int>(syscall(SYS_fdatasync, fd));
+}
+
+// SQLite writes its WAL and database with pwrite64 (the writer's commits, the checkpointer's
+// passes). A full ext4 answers a write that needs a new block with ENOSPC.
+extern "C" ssize_t pwrite64(int fd, const void* buf, size_t n, off_t offset) {
+  if (g_full.load() && (OnThread("audit-writer") || OnThread("audit-ckpt"))) {
+    g_full_calls.fetch_add(1);
+    errno = ENOSPC;
+    return -1;
+  }
+  return static_cast<ssize_t>(syscall(SYS_pwrite64, fd, buf, n, offset));
+}
+
+namespace vigil {
+namespace {
+
+class AuditDiskFailureTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    std::random_device rd;
+    dir_ = (std::filesystem::temp_directory_path() / ("vigil-diskfail-" + std::to_string(rd()))).string();
+    g_fail = false;
+    g_failed_calls = 0;
+    g_full = false;
+    g_full_calls = 0;
+  }
+  void TearDown() override {
+    g_fail = false;
+    g_full = false;
+    std::filesystem::remove_all(dir_);
+  }
+
+  std::unique_ptr<AuditStore> Open(const std::string& sync) {
+    SqliteAuditOptions opt;
+    opt.synchronous = sync;
+    opt.parallel_syncs = 3;
+    opt.head_secret = "0123456789abcdef0123456789abcdef";
+    opt.writable_probe_interval = std::chrono::milliseconds(50);
+    auto s = OpenSqliteAuditStore(dir_, opt);
+    EXPECT_TRUE(s.ok()) << s.error().ToString();
+    return s.ok() ? std::move(*s) : nullptr;
+  }
+
+  // Appends `n` records at once (they share groups and fsyncs) and waits for every answer.
+  std::vector<AppendResult> AppendMany(AuditStore& s, const std::string& prefix, int n) {
+    std::vector<std::promise<AppendResult>> done(static_cast<std::size_t>(n));
+    for (int i = 0; i < n; ++i) {
+      AppendRequest r;
+      r.request_id = prefix + std::to_string(i);
+      r.time_ms = 1;
+      r.payload = "{\"n\":" + std::to_string(i) + "}";
+      s.Append(std::move(r), [&done, i](AppendResult res) { done[static_cast<std::size_t>(i)].set_value(std::move(res)); });
+    }
+    std::vector<AppendResult> out;
+    for (auto& p : done) out.push_back(p.get_future().get());
+    return out;
+  }
+
+  std::string dir_;
+};
+
+TEST_F(AuditDiskFailureTest, NothingPastAFailedFsyncIsAcknowledged) {
+  auto s = Open("full");
+  ASSERT_TRUE(s);
+  for (const AppendResult& r : AppendMany(*s, "before_", 40)) ASSERT_EQ(r.status, AppendResult::Status::kOk);
+  EXPECT_TRUE(s->Healthy());
+  const std::int64_t acknowledged = 40;
+
+  g_fail = true;
+  for (const AppendResult& r : AppendMany(*s, "during_", 40)) {
+    EXPECT_EQ(r.status, AppendResult::Status::kError) << "acknowledged although its fsync failed";
+    EXPECT_NE(r.error.find("fdatasync of the WAL failed"), std::string::npos) << r.error;
+  }
+  EXPECT_GE(g_failed_calls.load(), 1);
+  EXPECT_FALSE(s->Healthy());
+
+  // The disk works again, but the pages the failed fsync covered may be gone: still nothing is
+  // acknowledged, and the store stays not ready until it is restarted.
+  g_fail = false;
+  for (const AppendResult& r : AppendMany(*s, "after_", 20)) EXPECT_EQ(r.status, AppendResult::Status::kError);
+  EXPECT_FALSE(s->Healthy());
+  const std::optional<ChainHead> head = s->SignedHead();
+  ASSERT_TRUE(head.has_value());
+  EXPECT_EQ(head->seq, acknowledged) << "the signed head moved past the last durable record";
+  s.reset();
+
+  // Reopened: every acknowledged record is there and the chain verifies (records that were
+  // written but never acknowledged may be there too: their clients were told to retry).
+  auto again = Open("full");
+  ASSERT_TRUE(again);
+  EXPECT_TRUE(again->Healthy());
+  ChainVerifier v(again->SignedHead());
+  std::int64_t seen = 0, before = 0;
+  ASSERT_TRUE(again->ForEach(1, [&](const AuditRecord& r) {
+                     ++seen;
+                     if (r.request_id.rfind("before_", 0) == 0) ++before;
+                     return v.Add(r);
+                   }).ok());
+  EXPECT_TRUE(v.Finish().ok);
+  EXPECT_EQ(before, acknowledged);
+  EXPECT_GE(seen, acknowledged);
+  for (const AppendResult& r : AppendMany(*again, "restarted_", 10)) EXPECT_EQ(r.status, AppendResult::Status::kOk);
+}
+
+TEST_F(AuditDiskFailureTest, AFullDiskFailsWholeGroupsAndReadinessComesBackWithTheDisk) {
+  auto s = Open("full");
+  ASSERT_TRUE(s);
+  for (const AppendResult& r : AppendMany(*s, "before_", 40)) ASSERT_EQ(r.status, AppendResult::Status::kOk);
+  ASSERT_TRUE(s->Healthy());
+
+  g_full = true;
+  for (const AppendResult& r : AppendMany(*s, "during_", 40)) {
+    EXPECT_EQ(r.status, AppendResult::Status::kError) << "acknowledged although its commit could not be written";
+    EXPECT_NE(r.error.find("full"), std::string::npos) << r.error;
+  }
+  EXPECT_GE(g_full_calls.load(), 1);
+  EXPECT_FALSE(s->Healthy());
+  // Still full: the writer's own probes fail too, so it stays not ready.
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  EXPECT_FALSE(s->Healthy());
+  const int calls_while_idle = g_full_calls.load();
+
+  // Space again, and no decision arrives: the writer finds out by itself.
+  g_full = false;
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (!s->Healthy() && std::chrono::steady_clock::now() < deadline) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  EXPECT_TRUE(s->Healthy()) << "not ready again although the disk takes writes";
+  EXPECT_GT(calls_while_idle, 0);
+
+  // The failed decisions are not in the log: their retries are new records, not duplicates, and
+  // take the next seqs.
+  std::vector<AppendResult> retried = AppendMany(*s, "during_", 40);
+  for (std::size_t i = 0; i < retried.size(); ++i) {
+    ASSERT_EQ(retried[i].status, AppendResult::Status::kOk) << retried[i].error;
+    EXPECT_EQ(retried[i].seq, 41 + static_cast<std::int64_t>(i));
+  }
+  ASSERT_TRUE(s->SignedHead().has_value());
+  EXPECT_EQ(s->SignedHead()->seq, 80);
+  s.reset();
+
+  auto again = Open("full");
+  ASSERT_TRUE(again);
+  ChainVerifier v(again->SignedHead());
+  std::vector<std::string> ids;
+  ASSERT_TRUE(again->ForEach(1, [&](const AuditRecord& r) {
+                     ids.push_back(r.request_id);
+                     return v.Add(r);
+                   }).ok());
+  EXPECT_TRUE(v.Finish().ok);
+  ASSERT_EQ(ids.size(), 80u) << "a record of a failed group is in the log, or one is missing";
+  for (int i = 0; i < 40; ++i) {
+    EXPECT_EQ(ids[static_cast<std::size_t>(i)], "before_" + std::to_string(i));
+    EXPECT_EQ(ids[static_cast<std::size_t>(40 + i)], "during_" + std::to_string(i));
+  }
+}
+
+}  // namespace
+}  // namespace vigil
