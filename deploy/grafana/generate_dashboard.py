@@ -75,6 +75,11 @@ panel("Audit log: fsync and wait for durability", [('rate(vigil_audit_sync_secon
 panel("Audit log: records per group commit and queue", [('rate(vigil_audit_records_total[$__rate_interval]) / rate(vigil_audit_commit_groups_total[$__rate_interval])', "records per group"),
       ('vigil_audit_queue_depth', "queued records")], unit="short", w=12)
 endrow()
+panel("Data disk: free space and the audit log's size", [('vigil_data_dir_free_bytes', "free {{instance}}"), ('vigil_audit_log_bytes', "audit log {{instance}}")], unit="bytes", w=12,
+      desc="Decisions stop (503, not ready) when the data disk is full; VigilDataDiskFillingUp and VigilDataDiskFillsSoon warn before.")
+panel("Audit log: writable, failed commits", [('vigil_audit_writable', "writable {{instance}}"), ('rate(vigil_audit_commit_failures_total[$__rate_interval])', "failed commits/s {{instance}}")], unit="short", w=12,
+      desc="0 = the log takes no writes (disk full, I/O errors): decisions fail with 503 and /readyz says not ready.")
+endrow()
 row("Drift")
 panel("Fused score distribution", [(f'sum by (le) (increase(vigil_signal_score_bucket{{{F},signal="fusion",model_version=~"$model_version"}}[$__interval]))', "{{le}}")], "heatmap", "short", 12,
       extra={"options": {"calculate": False, "yAxis": {"unit": "short"}}})

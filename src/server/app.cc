@@ -1,6 +1,10 @@
 #include "server/app.h"
 
+#include <sys/stat.h>
+#include <sys/statvfs.h>
+
 #include <chrono>
+#include <cmath>
 #include <filesystem>
 
 #include "api/codec.h"
@@ -107,19 +111,30 @@ Status VigilApp::RegisterAuditMetrics() {
   auto sync_s = reg.AddCounter("vigil_audit_sync_seconds_total", "Time spent in those fsyncs.");
   auto restarts = reg.AddCounter("vigil_audit_wal_restarts_total", "Times the audit log's WAL was started again from its beginning after a checkpoint.");
   auto wal_bytes = reg.AddCounter("vigil_audit_wal_bytes_total", "Bytes the audit log's commits appended to its WAL (pages and frame headers): its write volume before checkpoints.");
+  auto failures = reg.AddCounter("vigil_audit_commit_failures_total", "Group commits of the audit log that failed (disk full, I/O error, database locked); none of their decisions was acknowledged.");
   auto queue = reg.AddGauge("vigil_audit_queue_depth", "Records waiting for or in the writer's current group commit.");
-  for (const auto* r : {&groups, &records, &syncs, &sync_s, &restarts, &wal_bytes}) {
+  auto writable = reg.AddGauge("vigil_audit_writable", "1 while the audit log takes writes; 0 after a failed commit (until a write succeeds again) or a failed fsync (until restart). The server is not ready while it is 0.");
+  auto free_bytes = reg.AddGauge("vigil_data_dir_free_bytes", "Bytes free for vigil on the data directory's filesystem (statvfs f_bavail).");
+  auto log_bytes = reg.AddGauge("vigil_audit_log_bytes", "Size of the audit log's files on disk (audit.db and its WAL).");
+  for (const auto* r : {&groups, &records, &syncs, &sync_s, &restarts, &wal_bytes, &failures}) {
     if (!r->ok()) return r->error();
   }
-  if (!queue.ok()) return queue.error();
+  for (const auto* g : {&queue, &writable, &free_bytes, &log_bytes}) {
+    if (!g->ok()) return g->error();
+  }
   Counter* c_groups = &(*groups)->Get({});
   Counter* c_records = &(*records)->Get({});
   Counter* c_syncs = &(*syncs)->Get({});
   Counter* c_sync_s = &(*sync_s)->Get({});
   Counter* c_restarts = &(*restarts)->Get({});
   Counter* c_wal_bytes = &(*wal_bytes)->Get({});
+  Counter* c_failures = &(*failures)->Get({});
   Gauge* g_queue = &(*queue)->Get({});
+  Gauge* g_writable = &(*writable)->Get({});
+  Gauge* g_free = &(*free_bytes)->Get({});
+  Gauge* g_log = &(*log_bytes)->Get({});
   AuditStore* store = store_.get();
+  const std::string dir = cfg_.data_dir;
   reg.AddCollectHook([=] {
     const AuditStoreStats st = store->stats();
     c_groups->AdvanceTo(static_cast<double>(st.groups));
@@ -128,7 +143,18 @@ Status VigilApp::RegisterAuditMetrics() {
     c_sync_s->AdvanceTo(st.sync_seconds);
     c_restarts->AdvanceTo(static_cast<double>(st.wal_restarts));
     c_wal_bytes->AdvanceTo(static_cast<double>(st.wal_bytes));
+    c_failures->AdvanceTo(static_cast<double>(st.commit_failures));
     g_queue->Set(static_cast<double>(store->queue_depth()));
+    g_writable->Set(store->Healthy() ? 1 : 0);
+    struct statvfs fs {};
+    g_free->Set(::statvfs(dir.c_str(), &fs) == 0 ? static_cast<double>(fs.f_bavail) * static_cast<double>(fs.f_frsize)
+                                                  : std::nan(""));
+    double bytes = 0;
+    for (const char* f : {"/audit.db", "/audit.db-wal"}) {
+      struct stat sb {};
+      if (::stat((dir + f).c_str(), &sb) == 0) bytes += static_cast<double>(sb.st_size);
+    }
+    g_log->Set(bytes);
   });
   return Status::Ok();
 }

@@ -216,6 +216,7 @@ class SqliteAuditStore final : public AuditStore {
     s.syncs_peak = syncs_peak_.load(std::memory_order_relaxed);
     s.wal_restarts = wal_restarts_.load(std::memory_order_relaxed);
     s.wal_bytes = wal_ ? wal_->frames_written() * (page_size_ + 24) : 0;
+    s.commit_failures = commit_failures_.load(std::memory_order_relaxed);
     return s;
   }
 
@@ -368,6 +369,7 @@ class SqliteAuditStore final : public AuditStore {
     if (!committed.ok()) {
       if (begun.ok()) (void)Exec("ROLLBACK");
       healthy_ = false;
+      commit_failures_.fetch_add(1, std::memory_order_relaxed);
       Log(LogLevel::kError, "audit_commit_failed").Str("error", committed.error().message).Int("records", static_cast<std::int64_t>(batch.size()));
       for (auto& r : results) {
         r.status = AppendResult::Status::kError;
@@ -525,6 +527,7 @@ class SqliteAuditStore final : public AuditStore {
   std::int64_t last_seq_ = 0;
   std::string last_hash_;
   std::atomic<bool> healthy_{false};
+  std::atomic<std::uint64_t> commit_failures_{0};
   std::atomic<bool> sync_failed_{false};
 
   mutable std::mutex mu_;

@@ -96,6 +96,12 @@ TEST_F(MetricsServerTest, ScrapeParsesBackWithTheRequestsSent) {
   EXPECT_GT(e.Sum("vigil_audit_sync_seconds_total"), first.Sum("vigil_audit_sync_seconds_total"));
   EXPECT_EQ(e.types["vigil_audit_syncs_total"], "counter");
   EXPECT_EQ(e.Sum("vigil_audit_queue_depth"), 0);
+  // The log takes writes; the data disk's free space and the log's size are real figures.
+  EXPECT_EQ(e.Sum("vigil_audit_writable"), 1);
+  EXPECT_EQ(e.Sum("vigil_audit_commit_failures_total"), 0);
+  EXPECT_EQ(e.types["vigil_audit_commit_failures_total"], "counter");
+  EXPECT_GT(e.Sum("vigil_data_dir_free_bytes"), 0);
+  EXPECT_GE(e.Sum("vigil_audit_log_bytes"), 4096);
   // 20 records of 1-4 KB each: at least one 4 KB page per group and at most a few per record.
   const double wal = e.Sum("vigil_audit_wal_bytes_total") - first.Sum("vigil_audit_wal_bytes_total");
   EXPECT_GE(wal, groups * 4096);

@@ -284,6 +284,12 @@ TEST(ServerDiskFull, DecisionsFailClearlyAndReadinessComesBackWithTheDisk) {
   EXPECT_EQ(not_ready->status, 503);
   EXPECT_EQ(nlohmann::json::parse(not_ready->body)["checks"]["store"], false);
   EXPECT_TRUE(s.Running()) << "killed by SIGXFSZ";
+  // What an operator's alert reads (VigilAuditNotWritable).
+  auto metrics = c.Get("/metrics");
+  ASSERT_TRUE(metrics.ok());
+  EXPECT_NE(metrics->body.find("\nvigil_audit_writable 0\n"), std::string::npos);
+  EXPECT_EQ(metrics->body.find("\nvigil_audit_commit_failures_total 0\n"), std::string::npos);
+  EXPECT_NE(metrics->body.find("\nvigil_audit_commit_failures_total "), std::string::npos);
 
   ASSERT_EQ(::prlimit(s.pid(), RLIMIT_FSIZE, &open, nullptr), 0);
   int status = 0;
@@ -293,6 +299,9 @@ TEST(ServerDiskFull, DecisionsFailClearlyAndReadinessComesBackWithTheDisk) {
     status = r.ok() ? r->status : 0;
   }
   EXPECT_EQ(status, 200) << "not ready again, 10 s after the disk took writes again";
+  auto after = c.Get("/metrics");
+  ASSERT_TRUE(after.ok());
+  EXPECT_NE(after->body.find("\nvigil_audit_writable 1\n"), std::string::npos);
 
   auto retried = c.PostJson("/v1/decisions", Txn("disk_1"), s.admin_key());
   ASSERT_TRUE(retried.ok());
