@@ -36,13 +36,13 @@ CREATE TABLE IF NOT EXISTS audit (
   payload     TEXT NOT NULL,
   response    TEXT
 );
--- One row the writer rewrites to find out whether the database is writable again after a failed
--- commit (SqliteAuditOptions::writable_probe_interval). Not part of the chain.
-CREATE TABLE IF NOT EXISTS writable_probe (
-  id    INTEGER PRIMARY KEY CHECK (id = 1),
-  at_ms INTEGER NOT NULL
-);
 )sql";
+
+// One row the writer rewrites to find out whether the database takes writes again after a failed
+// commit (SqliteAuditOptions::writable_probe_interval). Not part of the chain. Created by the
+// first probe, not at open, so that a server upgraded on a full disk still starts.
+constexpr const char* kProbeSchema =
+    "CREATE TABLE IF NOT EXISTS writable_probe (id INTEGER PRIMARY KEY CHECK (id = 1), at_ms INTEGER NOT NULL)";
 
 struct Item {
   AppendRequest req;
@@ -303,6 +303,7 @@ class SqliteAuditStore final : public AuditStore {
     const std::int64_t now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
                                     std::chrono::system_clock::now().time_since_epoch()).count();
     Status s = Exec("BEGIN IMMEDIATE");
+    if (s.ok()) s = Exec(kProbeSchema);
     if (s.ok()) s = Exec("INSERT OR REPLACE INTO writable_probe (id, at_ms) VALUES (1, " + std::to_string(now_ms) + ")");
     if (s.ok()) s = Exec("COMMIT");
     if (!s.ok()) {
