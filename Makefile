@@ -5,6 +5,10 @@ ASAN_BUILD ?= build-asan
 JOBS       ?= 2
 CMAKE_ARGS ?=
 CTEST_ARGS ?=
+# Unity builds of the libraries (cmake/VigilOptions.cmake): about 40% less compile time for a
+# fresh build. UNITY=OFF for a build directory you edit in, where one changed file would
+# recompile its whole batch. Read when a build directory is configured.
+UNITY      ?= ON
 
 .PHONY: all deps build test demo asan fuzz bench fmt clean
 
@@ -14,7 +18,7 @@ deps:
 	@./scripts/install-deps.sh
 
 $(BUILD)/build.ninja: deps CMakeLists.txt
-	cmake -S . -B $(BUILD) -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo $(CMAKE_ARGS)
+	cmake -S . -B $(BUILD) -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_UNITY_BUILD=$(UNITY) $(CMAKE_ARGS)
 
 build: deps $(BUILD)/build.ninja
 	cmake --build $(BUILD) -j $(JOBS)
@@ -33,7 +37,7 @@ demo: build
 SANITIZE_OPT ?= -O1 -g1 -DNDEBUG
 asan: deps
 	cmake -S . -B $(ASAN_BUILD) -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DVIGIL_SANITIZE=ON \
-	  -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="$(SANITIZE_OPT)" -DVIGIL_BUILD_BENCH=OFF $(CMAKE_ARGS)
+	  -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="$(SANITIZE_OPT)" -DVIGIL_BUILD_BENCH=OFF -DCMAKE_UNITY_BUILD=$(UNITY) $(CMAKE_ARGS)
 	cmake --build $(ASAN_BUILD) -j $(JOBS) --target vigil_unit_tests
 	cd $(ASAN_BUILD) && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
 	  LSAN_OPTIONS=suppressions=$(CURDIR)/tests/lsan.supp \
