@@ -8,7 +8,8 @@ endif()
 # Unity builds (CMAKE_UNITY_BUILD, on in the Makefile's builds: `make test`, `make asan`) compile
 # each library's sources in batches of 8 as one translation unit, so that the headers they share
 # (Boost.Beast and Asio, nlohmann::json, yaml-cpp) are parsed and their templates generated once
-# per batch: the libraries' compile time 905 s -> 525 s (bench/RESULTS.md, "Build and CI time").
+# per batch: the libraries' compile time 905 s -> 525 s (bench/RESULTS.md, "Unity builds of the
+# libraries").
 # Test binaries are not unity-built: they gain little (one to three sources each), test files
 # freely reuse helper names in anonymous namespaces, and compiling them one by one keeps checking
 # that each source includes what it uses. GCC warns (-Wsubobject-linkage) when a class in one .cc

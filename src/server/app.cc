@@ -1,6 +1,5 @@
 #include "server/app.h"
 
-#include <sys/stat.h>
 #include <sys/statvfs.h>
 
 #include <chrono>
@@ -149,12 +148,7 @@ Status VigilApp::RegisterAuditMetrics() {
     struct statvfs fs {};
     g_free->Set(::statvfs(dir.c_str(), &fs) == 0 ? static_cast<double>(fs.f_bavail) * static_cast<double>(fs.f_frsize)
                                                   : std::nan(""));
-    double bytes = 0;
-    for (const char* f : {"/audit.db", "/audit.db-wal"}) {
-      struct stat sb {};
-      if (::stat((dir + f).c_str(), &sb) == 0) bytes += static_cast<double>(sb.st_size);
-    }
-    g_log->Set(bytes);
+    g_log->Set(static_cast<double>(st.log_bytes));
   });
   return Status::Ok();
 }

@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <sqlite3.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -217,6 +218,10 @@ class SqliteAuditStore final : public AuditStore {
     s.wal_restarts = wal_restarts_.load(std::memory_order_relaxed);
     s.wal_bytes = wal_ ? wal_->frames_written() * (page_size_ + 24) : 0;
     s.commit_failures = commit_failures_.load(std::memory_order_relaxed);
+    for (const char* f : {"/audit.db", "/audit.db-wal"}) {
+      struct stat sb {};
+      if (::stat((dir_ + f).c_str(), &sb) == 0) s.log_bytes += static_cast<std::uint64_t>(sb.st_size);
+    }
     return s;
   }
 
@@ -310,7 +315,13 @@ class SqliteAuditStore final : public AuditStore {
       (void)Exec("ROLLBACK");
       return;
     }
-    if (!healthy_.exchange(true)) Log(LogLevel::kInfo, "audit_store_writable_again").Int("last_seq", last_seq_);
+    MarkWritable(last_seq_);
+  }
+
+  // A commit went through: ready again if a failed one had made the store not ready.
+  void MarkWritable(std::int64_t last_seq) {
+    if (healthy_.load(std::memory_order_relaxed) || healthy_.exchange(true)) return;
+    Log(LogLevel::kInfo, "audit_store_writable_again").Int("last_seq", last_seq);
   }
 
   void WriteBatch(std::vector<Item>& batch) {
@@ -377,7 +388,7 @@ class SqliteAuditStore final : public AuditStore {
         r.error = committed.error().message;
       }
     } else {
-      if (!healthy_.exchange(true)) Log(LogLevel::kInfo, "audit_store_writable_again").Int("last_seq", seq);
+      MarkWritable(seq);
       if (seq != last_seq_) {
         records_.fetch_add(static_cast<std::uint64_t>(seq - last_seq_), std::memory_order_relaxed);
         groups_.fetch_add(1, std::memory_order_relaxed);

@@ -269,7 +269,10 @@ TEST(ServerDiskFull, DecisionsFailClearlyAndReadinessComesBackWithTheDisk) {
   ASSERT_TRUE(first.ok());
   ASSERT_EQ(first->status, 200) << first->body;
 
-  struct rlimit full = {4096, RLIM_INFINITY}, open = {RLIM_INFINITY, RLIM_INFINITY};
+  // The soft limit only: the hard one stays as it was, so no privilege is needed to lift it again.
+  struct rlimit was {};
+  ASSERT_EQ(::prlimit(s.pid(), RLIMIT_FSIZE, nullptr, &was), 0) << std::strerror(errno);
+  struct rlimit full = {4096, was.rlim_max};
   ASSERT_EQ(::prlimit(s.pid(), RLIMIT_FSIZE, &full, nullptr), 0) << std::strerror(errno);
   for (int i = 1; i <= 3; ++i) {
     auto r = c.PostJson("/v1/decisions", Txn("disk_" + std::to_string(i)), s.admin_key());
@@ -291,7 +294,7 @@ TEST(ServerDiskFull, DecisionsFailClearlyAndReadinessComesBackWithTheDisk) {
   EXPECT_EQ(metrics->body.find("\nvigil_audit_commit_failures_total 0\n"), std::string::npos);
   EXPECT_NE(metrics->body.find("\nvigil_audit_commit_failures_total "), std::string::npos);
 
-  ASSERT_EQ(::prlimit(s.pid(), RLIMIT_FSIZE, &open, nullptr), 0);
+  ASSERT_EQ(::prlimit(s.pid(), RLIMIT_FSIZE, &was, nullptr), 0);
   int status = 0;
   for (int i = 0; i < 100 && status != 200; ++i) {
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
