@@ -80,6 +80,15 @@ panel("Data disk: free space and the audit log's size", [('vigil_data_dir_free_b
 panel("Audit log: writable, failed commits", [('vigil_audit_writable', "writable {{instance}}"), ('rate(vigil_audit_commit_failures_total[$__rate_interval])', "failed commits/s {{instance}}")], unit="short", w=12,
       desc="0 = the log takes no writes (disk full, I/O errors): decisions fail with 503 and /readyz says not ready.")
 endrow()
+panel("HTTP connections and requests in flight", [('vigil_http_connections', "open {{instance}}"), ('vigil_http_max_connections', "limit {{instance}}"),
+      ('vigil_http_requests_in_flight', "in flight {{instance}}")], unit="short", w=12,
+      desc="At the limit the longest-idle keep-alive connections are closed to make room and new clients wait in the listen backlog.")
+panel("HTTP: accept errors, limit reached, idle connections closed", [('rate(vigil_http_accept_errors_total[$__rate_interval])', "accept errors/s {{instance}}"),
+      ('rate(vigil_http_connection_limit_reached_total[$__rate_interval])', "limit reached/s {{instance}}"),
+      ('rate(vigil_http_idle_connections_closed_total[$__rate_interval])', "idle closed for room/s {{instance}}"),
+      ('rate(vigil_http_read_timeouts_total[$__rate_interval])', "read timeouts/s {{instance}}")], unit="short", w=12,
+      desc="Accept errors are mostly a process out of file descriptors (VigilAcceptFailing).")
+endrow()
 row("Drift")
 panel("Fused score distribution", [(f'sum by (le) (increase(vigil_signal_score_bucket{{{F},signal="fusion",model_version=~"$model_version"}}[$__interval]))', "{{le}}")], "heatmap", "short", 12,
       extra={"options": {"calculate": False, "yAxis": {"unit": "short"}}})

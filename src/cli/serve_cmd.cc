@@ -5,6 +5,7 @@
 #include <boost/asio/steady_timer.hpp>
 
 #include <dlfcn.h>
+#include <sys/resource.h>
 
 #include <csignal>
 #include <fstream>
@@ -32,6 +33,27 @@ std::string AllocatorName() {
   return "system";
 }
 
+// Each connection holds a file descriptor. The soft limit is raised to the hard one (Asio uses
+// epoll, so descriptors above FD_SETSIZE are fine), and max_connections kept under it with room
+// for the store's files, the log and outgoing connections: running out of descriptors is then the
+// connection limit (idle keep-alives make room) rather than accept() failing.
+int FitConnectionsToDescriptors(int wanted, std::int64_t* descriptor_limit) {
+  constexpr rlim_t kReserved = 128;
+  rlimit lim{};
+  if (::getrlimit(RLIMIT_NOFILE, &lim) != 0) return wanted;
+  if (lim.rlim_cur < lim.rlim_max) {
+    rlimit raised = lim;
+    raised.rlim_cur = lim.rlim_max;
+    if (::setrlimit(RLIMIT_NOFILE, &raised) == 0) lim = raised;
+  }
+  *descriptor_limit = lim.rlim_cur == RLIM_INFINITY ? -1 : static_cast<std::int64_t>(lim.rlim_cur);
+  if (lim.rlim_cur == RLIM_INFINITY || static_cast<rlim_t>(wanted) + kReserved <= lim.rlim_cur) return wanted;
+  const int fitted = lim.rlim_cur > kReserved + 1 ? static_cast<int>(lim.rlim_cur - kReserved) : 1;
+  Log(LogLevel::kWarn, "max_connections_lowered").Int("configured", wanted).Int("max_connections", fitted)
+      .Int("descriptor_limit", static_cast<std::int64_t>(lim.rlim_cur));
+  return fitted;
+}
+
 int Serve(ServerConfig cfg) {
   LogLevel level;
   if (!ParseLogLevel(cfg.log_level, level)) {
@@ -55,10 +77,13 @@ int Serve(ServerConfig cfg) {
     std::cout << "vigil: created the first admin key (shown once, store it now):\n  " << admin_key << "\n"
               << std::flush;
   }
+  std::int64_t descriptor_limit = -1;
+  cfg.http.max_connections = FitConnectionsToDescriptors(cfg.http.max_connections, &descriptor_limit);
   int threads = cfg.threads > 0 ? cfg.threads : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   IoPool pool(threads);
   auto& ioc = pool.main();
   HttpServer server(pool, **app, cfg.http);
+  (*app)->ObserveHttp(server.StatsReader(), cfg.http.max_connections);
   auto port = server.Listen(cfg.listen_address, cfg.port);
   if (!port.ok()) {
     Log(LogLevel::kError, "startup_failed").Str("error", port.error().ToString());
@@ -71,7 +96,8 @@ int Serve(ServerConfig cfg) {
   }
   auto engine = (*app)->engine();
   Log(LogLevel::kInfo, "listening").Str("address", cfg.listen_address).Int("port", *port)
-      .Int("threads", threads).Str("policy_version", engine->policy().version())
+      .Int("threads", threads).Int("max_connections", cfg.http.max_connections)
+      .Int("descriptor_limit", descriptor_limit).Str("policy_version", engine->policy().version())
       .Str("data_dir", cfg.data_dir).Str("audit_synchronous", cfg.audit_synchronous)
       .Str("allocator", AllocatorName());
 

@@ -153,6 +153,45 @@ Status VigilApp::RegisterAuditMetrics() {
   return Status::Ok();
 }
 
+void VigilApp::ObserveHttp(std::function<HttpServerStats()> read, int max_connections) {
+  MetricsRegistry& reg = *metrics_;
+  auto connections = reg.AddGauge("vigil_http_connections", "Open HTTP connections.");
+  auto limit = reg.AddGauge("vigil_http_max_connections", "The connection limit (http.max_connections, lowered at start to what the file-descriptor limit allows).");
+  auto in_flight = reg.AddGauge("vigil_http_requests_in_flight", "Requests being handled (bounded by http.max_in_flight; beyond it 503).");
+  auto timeouts = reg.AddCounter("vigil_http_read_timeouts_total", "Connections closed because a request did not arrive whole within http.read_timeout_ms.");
+  auto accept_errors = reg.AddCounter("vigil_http_accept_errors_total", "Failed accepts of a new connection (out of file descriptors or memory, ...); accepting pauses 100 ms after one.");
+  auto limit_reached = reg.AddCounter("vigil_http_connection_limit_reached_total", "Times accepting paused at http.max_connections until a connection closed.");
+  auto idle_closed = reg.AddCounter("vigil_http_idle_connections_closed_total", "Idle keep-alive connections closed to make room at the connection limit or when out of file descriptors.");
+  for (const auto* g : {&connections, &limit, &in_flight}) {
+    if (!g->ok()) {
+      Log(LogLevel::kError, "metric_not_registered").Str("error", g->error().ToString());
+      return;
+    }
+  }
+  for (const auto* c : {&timeouts, &accept_errors, &limit_reached, &idle_closed}) {
+    if (!c->ok()) {
+      Log(LogLevel::kError, "metric_not_registered").Str("error", c->error().ToString());
+      return;
+    }
+  }
+  (*limit)->Get({}).Set(max_connections);
+  Gauge* g_conn = &(*connections)->Get({});
+  Gauge* g_in_flight = &(*in_flight)->Get({});
+  Counter* c_timeouts = &(*timeouts)->Get({});
+  Counter* c_accept = &(*accept_errors)->Get({});
+  Counter* c_limit = &(*limit_reached)->Get({});
+  Counter* c_idle = &(*idle_closed)->Get({});
+  reg.AddCollectHook([=, read = std::move(read)] {
+    const HttpServerStats st = read();
+    g_conn->Set(st.connections);
+    g_in_flight->Set(st.in_flight);
+    c_timeouts->AdvanceTo(static_cast<double>(st.read_timeouts));
+    c_accept->AdvanceTo(static_cast<double>(st.accept_errors));
+    c_limit->AdvanceTo(static_cast<double>(st.connection_limit_reached));
+    c_idle->AdvanceTo(static_cast<double>(st.idle_closed_for_room));
+  });
+}
+
 std::int64_t VigilApp::NowMs() const { return WallClockMs(); }
 
 bool VigilApp::Ready() const {

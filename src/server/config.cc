@@ -51,12 +51,14 @@ Result<ServerConfig> LoadServerConfig(const std::string& path) {
   if (auto l = r.String(root, "log_level", "", false)) cfg.log_level = *l;
   if (auto s = r.Bool(root, "simulated_clock", "", false)) cfg.simulated_clock = *s;
   if (const YAML::Node h = root["http"]; h.IsDefined()) {
-    r.OnlyKeys(h, "http", {"max_body_bytes", "max_header_bytes", "read_timeout_ms", "idle_timeout_ms", "max_in_flight"});
+    r.OnlyKeys(h, "http", {"max_body_bytes", "max_header_bytes", "read_timeout_ms", "idle_timeout_ms", "max_in_flight",
+                          "max_connections"});
     whole(h, "max_body_bytes", "http", 1024, 64 << 20, cfg.http.max_body_bytes);
     whole(h, "max_header_bytes", "http", 1024, 1 << 20, cfg.http.max_header_bytes);
     whole(h, "read_timeout_ms", "http", 100, 600000, cfg.http.read_timeout_ms);
     whole(h, "idle_timeout_ms", "http", 100, 3600000, cfg.http.idle_timeout_ms);
     whole(h, "max_in_flight", "http", 1, 1000000, cfg.http.max_in_flight);
+    whole(h, "max_connections", "http", 1, 1000000, cfg.http.max_connections);
   }
   if (const YAML::Node q = root["request"]; q.IsDefined()) {
     r.OnlyKeys(q, "request", {"max_context_fields", "max_string_bytes", "max_signals"});

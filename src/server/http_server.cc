@@ -3,11 +3,15 @@
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/beast/core.hpp>
 
+#include <algorithm>
+#include <chrono>
 #include <mutex>
 #include <optional>
 #include <unordered_map>
+#include <vector>
 
 #include "core/log.h"
 
@@ -25,10 +29,56 @@ using SessionSocket = net::basic_stream_socket<tcp, SessionExecutor>;
 
 class HttpSession;
 
-struct HttpServer::Impl : std::enable_shared_from_this<HttpServer::Impl> {
-  Impl(IoPool& p, HttpHandler& h, HttpLimits l) : pool(p), handler(h), limits(l), acceptor(p.main()) {}
+std::int64_t SteadyNs() {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now().time_since_epoch()).count();
+}
 
+// At most one log line per interval for an event that can repeat thousands of times a second
+// (a connection flood, a process out of file descriptors); the next line says how many were
+// left out. Used on the acceptor's thread only.
+class LogThrottle {
+ public:
+  // True when a line may be written now; `skipped` is how many were not since the last one.
+  bool Allow(std::uint64_t& skipped) {
+    auto now = std::chrono::steady_clock::now();
+    if (logged_ && now - last_ < std::chrono::seconds(10)) {
+      ++skipped_;
+      return false;
+    }
+    logged_ = true;
+    last_ = now;
+    skipped = skipped_;
+    skipped_ = 0;
+    return true;
+  }
+
+ private:
+  bool logged_ = false;
+  std::chrono::steady_clock::time_point last_{};
+  std::uint64_t skipped_ = 0;
+};
+
+struct HttpServer::Impl : std::enable_shared_from_this<HttpServer::Impl> {
+  Impl(IoPool& p, HttpHandler& h, HttpLimits l)
+      : pool(p), handler(h), limits(l), acceptor(p.main()), accept_retry(p.main()) {}
+
+  static constexpr std::size_t kRoomBatch = 16;
+  static constexpr std::chrono::milliseconds kPauseRetry{100};
+  // A connection idle for less is not closed to make room: it may have just been accepted, its
+  // client about to send, or just answered, its client about to send the next request.
+  static constexpr std::int64_t kMinIdleForRoomNs = 200'000'000;
+
+  // The accept loop runs on the acceptor's thread (pool.main()), one accept at a time.
   void DoAccept();
+  void RetryAcceptIn(std::chrono::milliseconds delay);
+  void OnAccepted(beast::error_code ec, SessionSocket socket);
+  // Stops accepting at max_connections; false when there was room after all (keep accepting).
+  bool PauseAtLimit();
+  // A connection closed (any thread): resumes accepting if it had paused at the limit.
+  void OnConnectionClosed();
+  // Closes up to kRoomBatch of the keep-alive connections idle longest, unless the last batch
+  // has not closed yet.
+  void MakeRoom();
   void Register(HttpSession* s, std::weak_ptr<HttpSession> w) {
     std::lock_guard lk(mu);
     sessions[s] = std::move(w);
@@ -42,10 +92,24 @@ struct HttpServer::Impl : std::enable_shared_from_this<HttpServer::Impl> {
   HttpHandler& handler;
   HttpLimits limits;
   tcp::acceptor acceptor;
-  std::atomic<int> in_flight{0};
-  std::atomic<int> connections{0};
-  std::atomic<std::uint64_t> timeouts{0};
+  net::steady_timer accept_retry;  // after an accept error
+  // In their own block, which StatsReader() shares: a reader may outlive the server, whose
+  // acceptor must not outlive the io_context.
+  struct Counters {
+    std::atomic<int> in_flight{0};
+    std::atomic<int> connections{0};
+    std::atomic<std::uint64_t> timeouts{0};
+    std::atomic<std::uint64_t> accept_errors{0};
+    std::atomic<std::uint64_t> limit_reached{0};
+    std::atomic<std::uint64_t> idle_closed{0};
+  };
+  std::shared_ptr<Counters> counters = std::make_shared<Counters>();
+  Counters& st = *counters;
+  std::atomic<bool> accept_paused{false};
+  std::atomic<int> room_pending{0};  // connections asked to close for room, not yet gone
+  bool accept_pending = false;       // acceptor's thread only
   std::atomic<bool> shutting_down{false};
+  LogThrottle accept_error_log, limit_log;  // acceptor's thread only
   std::mutex mu;
   std::unordered_map<HttpSession*, std::weak_ptr<HttpSession>> sessions;
 };
@@ -54,11 +118,35 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
  public:
   HttpSession(SessionSocket&& socket, std::shared_ptr<HttpServer::Impl> server)
       : stream_(std::move(socket)), server_(std::move(server)) {
-    server_->connections.fetch_add(1);
+    server_->st.connections.fetch_add(1);
   }
   ~HttpSession() {
     server_->Unregister(this);
-    server_->connections.fetch_sub(1);
+    server_->st.connections.fetch_sub(1);
+    if (closed_for_room_) server_->room_pending.fetch_sub(1);
+    server_->OnConnectionClosed();
+  }
+
+  // When the connection started waiting for a request of which nothing has arrived (steady
+  // clock, ns), or 0 while a request is being read, handled or answered.
+  std::int64_t idle_since() const { return idle_since_.load(std::memory_order_relaxed); }
+
+  // Closes the connection if it is still in the idle wait that began at `since`: nothing of a
+  // next request has arrived, so closing loses nothing (HTTP lets either side close an idle
+  // keep-alive connection; clients open a new one).
+  // Until then (or until it is found not idle) it counts in the server's room_pending.
+  void CloseIfIdleSince(std::int64_t since) {
+    net::post(stream_.get_executor(), [self = shared_from_this(), since] {
+      if (self->busy_ || self->idle_since() != since || self->buffer_.size() != 0 ||
+          (self->parser_ && self->parser_->got_some())) {
+        self->server_->room_pending.fetch_sub(1);
+        return;
+      }
+      self->server_->st.idle_closed.fetch_add(1);
+      self->closed_for_room_ = true;
+      self->idle_since_.store(0, std::memory_order_relaxed);
+      self->stream_.cancel();
+    });
   }
 
   void Start() {
@@ -79,12 +167,17 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
     parser_.emplace();
     parser_->body_limit(server_->limits.max_body_bytes);
     parser_->header_limit(static_cast<std::uint32_t>(server_->limits.max_header_bytes));
+    idle_since_.store(buffer_.size() == 0 ? SteadyNs() : 0, std::memory_order_relaxed);
     stream_.expires_after(std::chrono::milliseconds(server_->limits.idle_timeout_ms));
     http::async_read_header(stream_, buffer_, *parser_,
                             [self = shared_from_this()](beast::error_code ec, std::size_t) { self->OnHeader(ec); });
   }
 
   void OnHeader(beast::error_code ec) {
+    idle_since_.store(0, std::memory_order_relaxed);
+    // Chosen to make room just as a request arrived: close rather than handle it (the client
+    // sees the connection end with no answer, as when a keep-alive connection times out).
+    if (closed_for_room_) return Close();
     if (ec) return OnReadError(ec);
     stream_.expires_after(std::chrono::milliseconds(server_->limits.read_timeout_ms));
     http::async_read(stream_, buffer_, *parser_,
@@ -100,7 +193,7 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
     if (ec == beast::error::timeout) {
       // tcp_stream has closed the socket. A request that had started arriving is counted as a
       // timeout; an idle keep-alive connection simply ends.
-      if (parser_ && parser_->got_some()) server_->timeouts.fetch_add(1);
+      if (parser_ && parser_->got_some()) server_->st.timeouts.fetch_add(1);
       return Close();
     }
     if (ec == http::error::body_limit) {
@@ -116,15 +209,15 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
     unsigned version = req.version();
     busy_ = true;
     stream_.expires_never();
-    if (server_->in_flight.fetch_add(1) >= server_->limits.max_in_flight) {
-      server_->in_flight.fetch_sub(1);
+    if (server_->st.in_flight.fetch_add(1) >= server_->limits.max_in_flight) {
+      server_->st.in_flight.fetch_sub(1);
       return Send(std::make_shared<HttpResponse>(server_->handler.Problem(HttpHandler::TransportProblem::kOverloaded, version)), keep_alive);
     }
     auto self = shared_from_this();
     server_->handler.Handle(std::move(req), [self, keep_alive](HttpResponse&& res) {
       auto r = std::make_shared<HttpResponse>(std::move(res));
       net::post(self->stream_.get_executor(), [self, r, keep_alive] {
-        self->server_->in_flight.fetch_sub(1);
+        self->server_->st.in_flight.fetch_sub(1);
         self->Send(r, keep_alive);
       });
     });
@@ -154,18 +247,93 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
   std::optional<http::request_parser<http::string_body>> parser_;
   std::shared_ptr<HttpServer::Impl> server_;
   bool busy_ = false;
+  bool closed_for_room_ = false;  // read by the destructor, which runs after the last handler
+  std::atomic<std::int64_t> idle_since_{0};
 };
 
 void HttpServer::Impl::DoAccept() {
+  if (accept_pending || shutting_down.load() || !acceptor.is_open()) return;
+  if (st.connections.load() >= limits.max_connections && PauseAtLimit()) return;
+  accept_pending = true;
   acceptor.async_accept(pool.Next().get_executor(), [self = shared_from_this()](beast::error_code ec, SessionSocket socket) {
-    if (ec) {
-      if (ec == net::error::operation_aborted || !self->acceptor.is_open()) return;
-      Log(LogLevel::kWarn, "accept_failed").Str("error", ec.message());
-    } else if (!self->shutting_down.load()) {
-      std::make_shared<HttpSession>(std::move(socket), self)->Start();
-    }
-    if (!self->shutting_down.load()) self->DoAccept();
+    self->accept_pending = false;
+    self->OnAccepted(ec, std::move(socket));
   });
+}
+
+void HttpServer::Impl::RetryAcceptIn(std::chrono::milliseconds delay) {
+  accept_retry.expires_after(delay);
+  accept_retry.async_wait([self = shared_from_this()](beast::error_code e) {
+    if (!e) self->DoAccept();
+  });
+}
+
+void HttpServer::Impl::OnAccepted(beast::error_code ec, SessionSocket socket) {
+  if (!ec) {
+    if (!shutting_down.load()) std::make_shared<HttpSession>(std::move(socket), shared_from_this())->Start();
+    return DoAccept();
+  }
+  if (ec == net::error::operation_aborted || !acceptor.is_open()) return;
+  st.accept_errors.fetch_add(1);
+  std::uint64_t skipped = 0;
+  if (accept_error_log.Allow(skipped)) {
+    Log(LogLevel::kWarn, "accept_failed").Str("error", ec.message()).Int("connections", st.connections.load())
+        .Int("not_logged_since_last", static_cast<std::int64_t>(skipped));
+  }
+  const bool out_of_resources = ec == net::error::no_descriptors || ec == net::error::no_buffer_space ||
+                                ec == net::error::no_memory || ec == boost::system::errc::too_many_files_open_in_system;
+  if (!out_of_resources) return DoAccept();  // this connection failed (reset before accept, ...); take the next
+  // The failed connection is still queued, so accepting again at once would fail again, as fast
+  // as the thread can loop. Free what idle connections hold and try again shortly.
+  MakeRoom();
+  RetryAcceptIn(kPauseRetry);
+}
+
+bool HttpServer::Impl::PauseAtLimit() {
+  const bool was_paused = accept_paused.exchange(true);
+  // A connection may have closed between the caller's check and the flag, and seen no pause:
+  // look again, and take the resumption back if there is room (unless a closing one already did;
+  // then its DoAccept is on its way).
+  if (st.connections.load() < limits.max_connections) return !accept_paused.exchange(false);
+  if (!was_paused) {
+    st.limit_reached.fetch_add(1);
+    std::uint64_t skipped = 0;
+    if (limit_log.Allow(skipped)) {
+      Log(LogLevel::kWarn, "connection_limit_reached").Int("connections", st.connections.load())
+          .Int("max_connections", limits.max_connections)
+          .Int("not_logged_since_last", static_cast<std::int64_t>(skipped));
+    }
+  }
+  // Connections busy now may be idle later: look again while paused.
+  MakeRoom();
+  RetryAcceptIn(kPauseRetry);
+  return true;
+}
+
+void HttpServer::Impl::OnConnectionClosed() {
+  if (!accept_paused.load() || st.connections.load() >= limits.max_connections) return;
+  if (!accept_paused.exchange(false)) return;  // another closing connection resumed it
+  net::post(acceptor.get_executor(), [self = shared_from_this()] { self->DoAccept(); });
+}
+
+void HttpServer::Impl::MakeRoom() {
+  // The last batch is still closing: its room is on its way.
+  if (room_pending.load() > 0) return;
+  std::vector<std::pair<std::int64_t, std::shared_ptr<HttpSession>>> idle;
+  const std::int64_t idle_before = SteadyNs() - kMinIdleForRoomNs;
+  {
+    std::lock_guard lk(mu);
+    for (auto& [p, w] : sessions) {
+      auto s = w.lock();
+      if (!s) continue;
+      if (std::int64_t since = s->idle_since(); since != 0 && since <= idle_before) idle.emplace_back(since, std::move(s));
+    }
+  }
+  const std::size_t n = std::min(kRoomBatch, idle.size());
+  std::partial_sort(idle.begin(), idle.begin() + static_cast<std::ptrdiff_t>(n), idle.end(),
+                    [](const auto& x, const auto& y) { return x.first < y.first; });
+  room_pending.fetch_add(static_cast<int>(n));
+  for (std::size_t i = 0; i < n; ++i) idle[i].second->CloseIfIdleSince(idle[i].first);
 }
 
 HttpServer::HttpServer(IoPool& pool, HttpHandler& handler, HttpLimits limits)
@@ -193,6 +361,7 @@ void HttpServer::BeginShutdown() {
   net::post(impl_->acceptor.get_executor(), [impl = impl_] {
     beast::error_code ec;
     impl->acceptor.close(ec);
+    impl->accept_retry.cancel();
   });
   std::vector<std::shared_ptr<HttpSession>> live;
   {
@@ -204,8 +373,23 @@ void HttpServer::BeginShutdown() {
   for (auto& s : live) s->CloseIfIdle();
 }
 
-int HttpServer::in_flight() const { return impl_->in_flight.load(); }
-int HttpServer::connections() const { return impl_->connections.load(); }
-std::uint64_t HttpServer::timeouts() const { return impl_->timeouts.load(); }
+int HttpServer::in_flight() const { return impl_->st.in_flight.load(); }
+int HttpServer::connections() const { return impl_->st.connections.load(); }
+std::uint64_t HttpServer::timeouts() const { return impl_->st.timeouts.load(); }
+
+HttpServerStats HttpServer::stats() const { return StatsReader()(); }
+
+std::function<HttpServerStats()> HttpServer::StatsReader() const {
+  return [c = std::shared_ptr<const Impl::Counters>(impl_->counters)] {
+    HttpServerStats st;
+    st.connections = c->connections.load();
+    st.in_flight = c->in_flight.load();
+    st.read_timeouts = c->timeouts.load();
+    st.accept_errors = c->accept_errors.load();
+    st.connection_limit_reached = c->limit_reached.load();
+    st.idle_closed_for_room = c->idle_closed.load();
+    return st;
+  };
+}
 
 }  // namespace vigil

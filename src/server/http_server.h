@@ -1,13 +1,16 @@
 // A small HTTP/1.1 server on Boost.Beast and Asio: keep-alive, read and idle timeouts, a body-size
-// limit, a bound on requests in flight (503 at once beyond it, rather than collapse), and a
-// graceful shutdown that stops accepting, lets in-flight requests finish and closes idle
-// connections. It knows nothing about decisions: a Handler answers each request, possibly later
+// limit, a bound on requests in flight (503 at once beyond it, rather than collapse), a bound on
+// open connections (at it, the keep-alive connections idle longest are closed to make room and
+// accepting waits for one to close), accept errors such as running out of file descriptors met
+// with a pause rather than a busy loop, and a graceful shutdown that stops accepting, lets
+// in-flight requests finish and closes idle connections. It knows nothing about decisions: a Handler answers each request, possibly later
 // and from another thread. Thread-safe; runs on an IoPool's threads, each connection on one.
 #pragma once
 
 #include <boost/beast/http.hpp>
 
 #include <atomic>
+#include <cstdint>
 #include <functional>
 #include <memory>
 #include <string>
@@ -39,6 +42,17 @@ struct HttpLimits {
   int read_timeout_ms = 10000;   // to read a request body; past it the connection is closed
   int idle_timeout_ms = 60000;   // keep-alive connections idle longer are closed
   int max_in_flight = 1024;      // requests being handled at once, server-wide
+  int max_connections = 10000;   // open connections, server-wide (see HttpServer)
+};
+
+// What the transport has done, for metrics. Counters only grow.
+struct HttpServerStats {
+  int connections = 0;
+  int in_flight = 0;
+  std::uint64_t read_timeouts = 0;
+  std::uint64_t accept_errors = 0;             // accept() failed: out of file descriptors or memory, ...
+  std::uint64_t connection_limit_reached = 0;  // times accepting paused at max_connections
+  std::uint64_t idle_closed_for_room = 0;      // idle keep-alive connections closed to make room
 };
 
 class HttpServer {
@@ -47,6 +61,11 @@ class HttpServer {
   // server.
   HttpServer(IoPool& pool, HttpHandler& handler, HttpLimits limits);
   ~HttpServer();
+
+  // Connections: at max_connections, or when accept() fails for want of file descriptors or
+  // memory, the keep-alive connections waiting longest for their next request (up to 16 at a
+  // time, each idle for at least 200 ms) are closed, and accepting waits: until a connection closes at the limit, 100 ms after
+  // an accept error (never a busy retry). New connections meanwhile wait in the listen backlog.
 
   // Binds and starts accepting; returns the bound port (useful with port 0).
   Result<int> Listen(const std::string& address, int port);
@@ -57,6 +76,9 @@ class HttpServer {
   int in_flight() const;
   int connections() const;
   std::uint64_t timeouts() const;
+  HttpServerStats stats() const;
+  // Reads stats(); safe to call from any thread, also after the server is destroyed.
+  std::function<HttpServerStats()> StatsReader() const;
 
  private:
   friend class HttpSession;
