@@ -83,8 +83,8 @@ int Serve(ServerConfig cfg) {
   IoPool pool(threads);
   auto& ioc = pool.main();
   HttpServer server(pool, **app, cfg.http);
-  (*app)->ObserveHttp(server.StatsReader(), cfg.http.max_connections);
-  auto port = server.Listen(cfg.listen_address, cfg.port);
+  Status observed = (*app)->ObserveHttp(server.StatsReader(), cfg.http.max_connections);
+  auto port = observed.ok() ? server.Listen(cfg.listen_address, cfg.port) : Result<int>(observed.error());
   if (!port.ok()) {
     Log(LogLevel::kError, "startup_failed").Str("error", port.error().ToString());
     std::cerr << "error: " << port.error().ToString() << "\n";

@@ -34,6 +34,17 @@ struct HttpClient::Impl {
 
   Status Connect() {
     if (stream && stream->socket().is_open()) return Status::Ok();
+    // The io_context's first stream makes its epoll instance and the resolver its thread; either
+    // throws when the process is out of descriptors or threads.
+    try {
+      return ConnectOrThrow();
+    } catch (const boost::system::system_error& e) {
+      stream.reset();
+      return Error::Io("connect " + host + ":" + std::to_string(port) + ": " + e.code().message());
+    }
+  }
+
+  Status ConnectOrThrow() {
     stream.emplace(ioc);
     buffer.clear();
     beast::error_code ec;

@@ -153,7 +153,7 @@ Status VigilApp::RegisterAuditMetrics() {
   return Status::Ok();
 }
 
-void VigilApp::ObserveHttp(std::function<HttpServerStats()> read, int max_connections) {
+Status VigilApp::ObserveHttp(std::function<HttpServerStats()> read, int max_connections) {
   MetricsRegistry& reg = *metrics_;
   auto connections = reg.AddGauge("vigil_http_connections", "Open HTTP connections.");
   auto limit = reg.AddGauge("vigil_http_max_connections", "The connection limit (http.max_connections, lowered at start to what the file-descriptor limit allows).");
@@ -163,16 +163,10 @@ void VigilApp::ObserveHttp(std::function<HttpServerStats()> read, int max_connec
   auto limit_reached = reg.AddCounter("vigil_http_connection_limit_reached_total", "Times accepting paused at http.max_connections until a connection closed.");
   auto idle_closed = reg.AddCounter("vigil_http_idle_connections_closed_total", "Idle keep-alive connections closed to make room at the connection limit or when out of file descriptors.");
   for (const auto* g : {&connections, &limit, &in_flight}) {
-    if (!g->ok()) {
-      Log(LogLevel::kError, "metric_not_registered").Str("error", g->error().ToString());
-      return;
-    }
+    if (!g->ok()) return g->error();
   }
   for (const auto* c : {&timeouts, &accept_errors, &limit_reached, &idle_closed}) {
-    if (!c->ok()) {
-      Log(LogLevel::kError, "metric_not_registered").Str("error", c->error().ToString());
-      return;
-    }
+    if (!c->ok()) return c->error();
   }
   (*limit)->Get({}).Set(max_connections);
   Gauge* g_conn = &(*connections)->Get({});
@@ -190,6 +184,7 @@ void VigilApp::ObserveHttp(std::function<HttpServerStats()> read, int max_connec
     c_limit->AdvanceTo(static_cast<double>(st.connection_limit_reached));
     c_idle->AdvanceTo(static_cast<double>(st.idle_closed_for_room));
   });
+  return Status::Ok();
 }
 
 std::int64_t VigilApp::NowMs() const { return WallClockMs(); }

@@ -41,7 +41,7 @@ class VigilApp : public HttpHandler {
 
   // Exports the HTTP transport's figures (connections, requests in flight, read timeouts, accept
   // errors, the connection limit) as metrics. Call once, before serving.
-  void ObserveHttp(std::function<HttpServerStats()> read, int max_connections);
+  Status ObserveHttp(std::function<HttpServerStats()> read, int max_connections);
 
   std::shared_ptr<const DecisionEngine> engine() const { return engine_.load(); }
   // Stops the modules (flushes their files and threads); call after the HTTP server has drained.

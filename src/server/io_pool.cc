@@ -1,6 +1,7 @@
 #include "server/io_pool.h"
 
 #include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/ip/tcp.hpp>
 
 #include <thread>
 
@@ -10,7 +11,13 @@ namespace vigil {
 
 IoPool::IoPool(int threads) {
   if (threads < 1) threads = 1;
-  for (int i = 0; i < threads; ++i) contexts_.push_back(std::make_unique<boost::asio::io_context>(1));
+  for (int i = 0; i < threads; ++i) {
+    contexts_.push_back(std::make_unique<boost::asio::io_context>(1));
+    // An io_context makes its epoll instance (three descriptors) when its first socket is made.
+    // Made here, at start: made on the first connection, with the process out of descriptors,
+    // it would throw from inside the accept loop and end the process.
+    boost::asio::ip::tcp::socket warm(*contexts_.back());
+  }
 }
 
 boost::asio::io_context& IoPool::Next() {
