@@ -162,29 +162,48 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
   }
 
  private:
+  // A request is read in three steps, each with its own deadline: the wait for its first bytes
+  // (http.idle_timeout_ms: a keep-alive connection may sit idle that long), the rest of its
+  // header and then its body (http.read_timeout_ms each: a client that has started a request
+  // must go on sending it, so a slow trickle of header bytes cannot hold a connection for the
+  // idle timeout).
   void ReadHeader() {
     if (server_->shutting_down.load()) return Close();
     parser_.emplace();
     parser_->body_limit(server_->limits.max_body_bytes);
     parser_->header_limit(static_cast<std::uint32_t>(server_->limits.max_header_bytes));
-    idle_since_.store(buffer_.size() == 0 ? SteadyNs() : 0, std::memory_order_relaxed);
+    if (buffer_.size() != 0) return ReadRestOfHeader();  // pipelined: the next request is here
+    idle_since_.store(SteadyNs(), std::memory_order_relaxed);
     stream_.expires_after(std::chrono::milliseconds(server_->limits.idle_timeout_ms));
+    stream_.async_read_some(buffer_.prepare(beast::read_size(buffer_, 65536)),
+                            [self = shared_from_this()](beast::error_code ec, std::size_t n) { self->OnFirstBytes(ec, n); });
+  }
+
+  void OnFirstBytes(beast::error_code ec, std::size_t n) {
+    idle_since_.store(0, std::memory_order_relaxed);
+    // Chosen to make room just as a request arrived: close rather than handle it (the client
+    // sees the connection end with no answer, as when a keep-alive connection times out).
+    if (closed_for_room_) return Close();
+    if (ec) return OnReadError(ec, false);
+    buffer_.commit(n);
+    ReadRestOfHeader();
+  }
+
+  void ReadRestOfHeader() {
+    stream_.expires_after(std::chrono::milliseconds(server_->limits.read_timeout_ms));
     http::async_read_header(stream_, buffer_, *parser_,
                             [self = shared_from_this()](beast::error_code ec, std::size_t) { self->OnHeader(ec); });
   }
 
   void OnHeader(beast::error_code ec) {
-    idle_since_.store(0, std::memory_order_relaxed);
-    // Chosen to make room just as a request arrived: close rather than handle it (the client
-    // sees the connection end with no answer, as when a keep-alive connection times out).
-    if (closed_for_room_) return Close();
-    if (ec) return OnReadError(ec);
+    if (ec) return OnReadError(ec, true);
     stream_.expires_after(std::chrono::milliseconds(server_->limits.read_timeout_ms));
     http::async_read(stream_, buffer_, *parser_,
                      [self = shared_from_this()](beast::error_code e, std::size_t) { self->OnRead(e); });
   }
 
-  void OnReadError(beast::error_code ec) {
+  // `request_started`: some of a request had arrived (a timeout then counts as one).
+  void OnReadError(beast::error_code ec, bool request_started) {
     if (ec == http::error::end_of_stream || ec == net::error::operation_aborted || ec == net::error::eof ||
         ec == net::error::connection_reset) {
       return Close();
@@ -193,7 +212,7 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
     if (ec == beast::error::timeout) {
       // tcp_stream has closed the socket. A request that had started arriving is counted as a
       // timeout; an idle keep-alive connection simply ends.
-      if (parser_ && parser_->got_some()) server_->st.timeouts.fetch_add(1);
+      if (request_started) server_->st.timeouts.fetch_add(1);
       return Close();
     }
     if (ec == http::error::body_limit) {
@@ -203,7 +222,7 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
   }
 
   void OnRead(beast::error_code ec) {
-    if (ec) return OnReadError(ec);
+    if (ec) return OnReadError(ec, true);
     HttpRequest req = parser_->release();
     bool keep_alive = req.keep_alive();
     unsigned version = req.version();

@@ -39,8 +39,9 @@ class HttpHandler {
 struct HttpLimits {
   std::size_t max_body_bytes = 1 << 20;
   std::size_t max_header_bytes = 16 << 10;
-  int read_timeout_ms = 10000;   // to read a request body; past it the connection is closed
-  int idle_timeout_ms = 60000;   // keep-alive connections idle longer are closed
+  int read_timeout_ms = 10000;   // for the rest of a request's header once it has started, then
+                                 // for its body; past either the connection is closed
+  int idle_timeout_ms = 60000;   // for the first bytes of a request (keep-alive connections wait)
   int max_in_flight = 1024;      // requests being handled at once, server-wide
   int max_connections = 10000;   // open connections, server-wide (see HttpServer)
 };

@@ -556,6 +556,38 @@ TEST(ServerConnections, OutOfFileDescriptorsPausesAndIdleConnectionsMakeRoom) {
   EXPECT_EQ(s.Terminate(), 0);
 }
 
+// A request's header, once it has started, must arrive whole within http.read_timeout_ms: a client
+// that trickles it in cannot hold the connection for the idle timeout (60 s here). An idle
+// keep-alive connection still waits the idle timeout for its next request.
+TEST(ServerConnections, SlowHeadersAreCutOffAtTheReadTimeoutIdleConnectionsAreNot) {
+  ServerProcess s;
+  ASSERT_TRUE(s.Start({"log_level: warn\nhttp: {read_timeout_ms: 400, idle_timeout_ms: 60000}\n", {}, ""})) << s.error();
+  RawConnection idle(s.port());
+  ASSERT_TRUE(idle.Send(kHealthz));
+  ASSERT_EQ(idle.ReadStatus(5000), 200);
+
+  RawConnection slow(s.port());
+  const auto start = std::chrono::steady_clock::now();
+  ASSERT_TRUE(slow.Send("GET /healthz HTTP/1.1\r\n"));
+  bool closed = false;
+  for (int i = 0; i < 50 && !closed; ++i) {  // a header byte every 100 ms, for up to 5 s
+    closed = !slow.Send("X") || slow.ClosedByServer(100);
+  }
+  const double waited = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  EXPECT_TRUE(closed) << "a trickled header held the connection for 5 s";
+  EXPECT_GE(waited, 0.35);
+  EXPECT_LT(waited, 3.0);
+
+  std::this_thread::sleep_for(std::chrono::milliseconds(600));  // longer than the read timeout
+  ASSERT_TRUE(idle.Send(kHealthz));
+  EXPECT_EQ(idle.ReadStatus(5000), 200) << "an idle keep-alive connection was closed at the read timeout";
+  HttpClient c("127.0.0.1", s.port());
+  auto m = c.Get("/metrics");
+  ASSERT_TRUE(m.ok());
+  EXPECT_EQ(MetricValue(m->body, "vigil_http_read_timeouts_total"), 1);
+  EXPECT_EQ(s.Terminate(), 0);
+}
+
 // The client (the alert notifier's webhooks use it) answers an error when the process is out of
 // descriptors; it used to throw from inside Asio, which ends a thread that does not catch it.
 TEST(HttpClientOutOfDescriptors, ConnectFailsWithAnError) {
