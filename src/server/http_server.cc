@@ -186,7 +186,16 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
     if (closed_for_room_) return Close();
     if (ec) return OnReadError(ec, false);
     buffer_.commit(n);
-    ReadRestOfHeader();
+    // Most requests arrive whole in their first read: parsed here, they need no further
+    // asynchronous operation (each costs a trip through the io_context).
+    if (parser_->eager(true); !parser_->is_done()) {
+      std::size_t used = parser_->put(buffer_.data(), ec);
+      buffer_.consume(used);
+      if (ec && ec != http::error::need_more) return OnReadError(ec, true);
+    }
+    if (parser_->is_done()) return OnRead({});
+    if (!parser_->is_header_done()) return ReadRestOfHeader();
+    OnHeader({});
   }
 
   void ReadRestOfHeader() {

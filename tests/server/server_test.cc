@@ -588,6 +588,32 @@ TEST(ServerConnections, SlowHeadersAreCutOffAtTheReadTimeoutIdleConnectionsAreNo
   EXPECT_EQ(s.Terminate(), 0);
 }
 
+// A request that arrives whole in one read is parsed without another read; one split anywhere
+// (inside the header, between header and body, inside the body) and requests pipelined back to
+// back are served all the same.
+TEST(ServerConnections, RequestsSplitAcrossReadsAndPipelinedAreServed) {
+  ServerProcess s;
+  ASSERT_TRUE(s.Start({"log_level: warn\n", {}, ""})) << s.error();
+  const std::string body = Txn("split_1");
+  const std::string request = "POST /v1/decisions HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nAuthorization: Bearer " +
+                              s.admin_key() + "\r\nContent-Length: " + std::to_string(body.size()) + "\r\n\r\n" + body;
+  const std::size_t header_end = request.find("\r\n\r\n") + 4;
+  for (std::size_t cut : {std::size_t{10}, header_end - 2, header_end, header_end + body.size() / 2}) {
+    RawConnection c(s.port());
+    ASSERT_TRUE(c.Send(std::string_view(request).substr(0, cut)));
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    ASSERT_TRUE(c.Send(std::string_view(request).substr(cut)));
+    EXPECT_EQ(c.ReadStatus(5000), 200) << "split at " << cut;
+  }
+  RawConnection pipelined(s.port());
+  ASSERT_TRUE(pipelined.Send(request + std::string(kHealthz) + request));
+  EXPECT_EQ(pipelined.ReadStatus(5000), 200);
+  EXPECT_EQ(pipelined.ReadStatus(5000), 200);
+  EXPECT_EQ(pipelined.ReadStatus(5000), 200);
+  EXPECT_EQ(s.Terminate(), 0);
+  EXPECT_EQ(AuditCount(s.data_dir()), 1) << "one request id, one decision";
+}
+
 // The client (the alert notifier's webhooks use it) answers an error when the process is out of
 // descriptors; it used to throw from inside Asio, which ends a thread that does not catch it.
 TEST(HttpClientOutOfDescriptors, ConnectFailsWithAnError) {
