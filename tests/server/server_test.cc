@@ -617,6 +617,11 @@ TEST(ServerConnections, RequestsSplitAcrossReadsAndPipelinedAreServed) {
 // The client (the alert notifier's webhooks use it) answers an error when the process is out of
 // descriptors; it used to throw from inside Asio, which ends a thread that does not catch it.
 TEST(HttpClientOutOfDescriptors, ConnectFailsWithAnError) {
+#if defined(__SANITIZE_ADDRESS__)
+  // The sanitizers' runtime needs descriptors of its own (UBSan reads memory through a pipe to
+  // check a vptr), so in a process out of them it reports errors that are not there.
+  GTEST_SKIP() << "not under the sanitizers";
+#endif
   rlimit was{};
   ASSERT_EQ(::getrlimit(RLIMIT_NOFILE, &was), 0);
   rlimit tight = was;
