@@ -162,10 +162,12 @@ Status VigilApp::ObserveHttp(std::function<HttpServerStats()> read, int max_conn
   auto accept_errors = reg.AddCounter("vigil_http_accept_errors_total", "Failed accepts of a new connection (out of file descriptors or memory, ...); accepting pauses 100 ms after one.");
   auto limit_reached = reg.AddCounter("vigil_http_connection_limit_reached_total", "Times accepting paused at http.max_connections until a connection closed.");
   auto idle_closed = reg.AddCounter("vigil_http_idle_connections_closed_total", "Idle keep-alive connections closed to make room at the connection limit or when out of file descriptors.");
-  for (const auto* g : {&connections, &limit, &in_flight}) {
+  auto body_bytes = reg.AddGauge("vigil_http_request_body_bytes_held", "Bytes of request bodies being read or handled, counted at their Content-Length (bounded by http.max_buffered_body_bytes).");
+  auto refused = reg.AddCounter("vigil_http_bodies_refused_total", "Requests answered 503 before their body was read because http.max_buffered_body_bytes was reached.");
+  for (const auto* g : {&connections, &limit, &in_flight, &body_bytes}) {
     if (!g->ok()) return g->error();
   }
-  for (const auto* c : {&timeouts, &accept_errors, &limit_reached, &idle_closed}) {
+  for (const auto* c : {&timeouts, &accept_errors, &limit_reached, &idle_closed, &refused}) {
     if (!c->ok()) return c->error();
   }
   (*limit)->Get({}).Set(max_connections);
@@ -175,6 +177,8 @@ Status VigilApp::ObserveHttp(std::function<HttpServerStats()> read, int max_conn
   Counter* c_accept = &(*accept_errors)->Get({});
   Counter* c_limit = &(*limit_reached)->Get({});
   Counter* c_idle = &(*idle_closed)->Get({});
+  Gauge* g_body = &(*body_bytes)->Get({});
+  Counter* c_refused = &(*refused)->Get({});
   reg.AddCollectHook([=, read = std::move(read)] {
     const HttpServerStats st = read();
     g_conn->Set(st.connections);
@@ -183,6 +187,8 @@ Status VigilApp::ObserveHttp(std::function<HttpServerStats()> read, int max_conn
     c_accept->AdvanceTo(static_cast<double>(st.accept_errors));
     c_limit->AdvanceTo(static_cast<double>(st.connection_limit_reached));
     c_idle->AdvanceTo(static_cast<double>(st.idle_closed_for_room));
+    g_body->Set(static_cast<double>(st.body_bytes_held));
+    c_refused->AdvanceTo(static_cast<double>(st.bodies_refused));
   });
   return Status::Ok();
 }
@@ -248,6 +254,8 @@ HttpResponse VigilApp::Problem(TransportProblem p, unsigned version) {
       return ProblemResponse({ProblemType::kBodyTooLarge, "the body exceeds " + std::to_string(cfg_.http.max_body_bytes) + " bytes", ""}, version);
     case TransportProblem::kOverloaded:
       return ProblemResponse({ProblemType::kOverloaded, "too many requests in flight", ""}, version);
+    case TransportProblem::kBodiesBuffered:
+      return ProblemResponse({ProblemType::kOverloaded, "too many request bodies held at once", ""}, version);
     case TransportProblem::kMalformed:
       break;
   }

@@ -52,13 +52,18 @@ Result<ServerConfig> LoadServerConfig(const std::string& path) {
   if (auto s = r.Bool(root, "simulated_clock", "", false)) cfg.simulated_clock = *s;
   if (const YAML::Node h = root["http"]; h.IsDefined()) {
     r.OnlyKeys(h, "http", {"max_body_bytes", "max_header_bytes", "read_timeout_ms", "idle_timeout_ms", "max_in_flight",
-                          "max_connections"});
+                          "max_connections", "max_buffered_body_bytes"});
     whole(h, "max_body_bytes", "http", 1024, 64 << 20, cfg.http.max_body_bytes);
     whole(h, "max_header_bytes", "http", 1024, 1 << 20, cfg.http.max_header_bytes);
     whole(h, "read_timeout_ms", "http", 100, 600000, cfg.http.read_timeout_ms);
     whole(h, "idle_timeout_ms", "http", 100, 3600000, cfg.http.idle_timeout_ms);
     whole(h, "max_in_flight", "http", 1, 1000000, cfg.http.max_in_flight);
     whole(h, "max_connections", "http", 1, 1000000, cfg.http.max_connections);
+    whole(h, "max_buffered_body_bytes", "http", 1024, std::size_t{64} << 30, cfg.http.max_buffered_body_bytes);
+    if (cfg.http.max_buffered_body_bytes < cfg.http.max_body_bytes) {
+      r.Fail(h["max_buffered_body_bytes"], "http.max_buffered_body_bytes",
+             "must be at least http.max_body_bytes (" + std::to_string(cfg.http.max_body_bytes) + "), or no request of the largest size is taken");
+    }
   }
   if (const YAML::Node q = root["request"]; q.IsDefined()) {
     r.OnlyKeys(q, "request", {"max_context_fields", "max_string_bytes", "max_signals"});

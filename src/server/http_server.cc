@@ -102,6 +102,8 @@ struct HttpServer::Impl : std::enable_shared_from_this<HttpServer::Impl> {
     std::atomic<std::uint64_t> accept_errors{0};
     std::atomic<std::uint64_t> limit_reached{0};
     std::atomic<std::uint64_t> idle_closed{0};
+    std::atomic<std::uint64_t> body_bytes{0};
+    std::atomic<std::uint64_t> bodies_refused{0};
   };
   std::shared_ptr<Counters> counters = std::make_shared<Counters>();
   Counters& st = *counters;
@@ -121,6 +123,7 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
     server_->st.connections.fetch_add(1);
   }
   ~HttpSession() {
+    ReleaseBody();
     server_->Unregister(this);
     server_->st.connections.fetch_sub(1);
     if (closed_for_room_) server_->room_pending.fetch_sub(1);
@@ -193,7 +196,6 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
       buffer_.consume(used);
       if (ec && ec != http::error::need_more) return OnReadError(ec, true);
     }
-    if (parser_->is_done()) return OnRead({});
     if (!parser_->is_header_done()) return ReadRestOfHeader();
     OnHeader({});
   }
@@ -206,6 +208,13 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
 
   void OnHeader(beast::error_code ec) {
     if (ec) return OnReadError(ec, true);
+    if (!ReserveBody()) {
+      // Refused before its body is read; the connection closes, since the unread body would
+      // otherwise be taken for the next request.
+      server_->st.bodies_refused.fetch_add(1);
+      return Send(std::make_shared<HttpResponse>(server_->handler.Problem(HttpHandler::TransportProblem::kBodiesBuffered, parser_->get().version())), false);
+    }
+    if (parser_->is_done()) return OnRead({});
     stream_.expires_after(std::chrono::milliseconds(server_->limits.read_timeout_ms));
     http::async_read(stream_, buffer_, *parser_,
                      [self = shared_from_this()](beast::error_code e, std::size_t) { self->OnRead(e); });
@@ -251,7 +260,27 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
     });
   }
 
+  // Counts the request's body against max_buffered_body_bytes, from its header to its response.
+  bool ReserveBody() {
+    const auto length = parser_->content_length();
+    // No Content-Length: a chunked body may grow to max_body_bytes; otherwise there is none.
+    const std::uint64_t want = length ? *length : parser_->chunked() ? server_->limits.max_body_bytes : 0;
+    if (want == 0) return true;
+    if (server_->st.body_bytes.fetch_add(want) + want > server_->limits.max_buffered_body_bytes) {
+      server_->st.body_bytes.fetch_sub(want);
+      return false;
+    }
+    body_reserved_ = want;
+    return true;
+  }
+  void ReleaseBody() {
+    if (body_reserved_ == 0) return;
+    server_->st.body_bytes.fetch_sub(body_reserved_);
+    body_reserved_ = 0;
+  }
+
   void Send(std::shared_ptr<HttpResponse> res, bool keep_alive) {
+    ReleaseBody();
     busy_ = true;
     bool keep = keep_alive && !server_->shutting_down.load();
     res->keep_alive(keep);
@@ -276,6 +305,7 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
   std::shared_ptr<HttpServer::Impl> server_;
   bool busy_ = false;
   bool closed_for_room_ = false;  // read by the destructor, which runs after the last handler
+  std::uint64_t body_reserved_ = 0;
   std::atomic<std::int64_t> idle_since_{0};
 };
 
@@ -416,6 +446,8 @@ std::function<HttpServerStats()> HttpServer::StatsReader() const {
     st.accept_errors = c->accept_errors.load();
     st.connection_limit_reached = c->limit_reached.load();
     st.idle_closed_for_room = c->idle_closed.load();
+    st.body_bytes_held = c->body_bytes.load();
+    st.bodies_refused = c->bodies_refused.load();
     return st;
   };
 }

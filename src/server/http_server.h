@@ -32,7 +32,9 @@ class HttpHandler {
   virtual ~HttpHandler() = default;
   virtual void Handle(HttpRequest&& request, Responder respond) = 0;
   // Responses the transport itself sends (body too large, malformed request, overloaded).
-  enum class TransportProblem : std::uint8_t { kBodyTooLarge, kMalformed, kOverloaded };
+  // kBodiesBuffered: the bodies of requests being read or handled would pass
+  // HttpLimits::max_buffered_body_bytes.
+  enum class TransportProblem : std::uint8_t { kBodyTooLarge, kMalformed, kOverloaded, kBodiesBuffered };
   virtual HttpResponse Problem(TransportProblem p, unsigned http_version) = 0;
 };
 
@@ -44,6 +46,10 @@ struct HttpLimits {
   int idle_timeout_ms = 60000;   // for the first bytes of a request (keep-alive connections wait)
   int max_in_flight = 1024;      // requests being handled at once, server-wide
   int max_connections = 10000;   // open connections, server-wide (see HttpServer)
+  // Request bodies held at once, server-wide: those being read and those being handled, each
+  // counted at its Content-Length (max_body_bytes when it has none) from its header until its
+  // response. A request past it gets 503 at once, before its body is read.
+  std::size_t max_buffered_body_bytes = std::size_t{128} << 20;
 };
 
 // What the transport has done, for metrics. Counters only grow.
@@ -54,6 +60,8 @@ struct HttpServerStats {
   std::uint64_t accept_errors = 0;             // accept() failed: out of file descriptors or memory, ...
   std::uint64_t connection_limit_reached = 0;  // times accepting paused at max_connections
   std::uint64_t idle_closed_for_room = 0;      // idle keep-alive connections closed to make room
+  std::uint64_t body_bytes_held = 0;           // counted against max_buffered_body_bytes
+  std::uint64_t bodies_refused = 0;            // requests refused at max_buffered_body_bytes
 };
 
 class HttpServer {

@@ -30,6 +30,16 @@ TEST(ServerConfig, ErrorsNameFileLineAndField) {
   ASSERT_FALSE(c.ok());
   EXPECT_NE(c.error().message.find("http.max_in_flight"), std::string::npos);
   EXPECT_EQ(c.error().where.rfind(path + ":3:", 0), 0u) << c.error().where;
+  // The bound on bodies held at once must take at least one body of the largest size.
+  std::ofstream(path) << "http: {max_body_bytes: 65536, max_buffered_body_bytes: 65535}\n";
+  auto bodies = LoadServerConfig(path);
+  ASSERT_FALSE(bodies.ok());
+  EXPECT_NE(bodies.error().message.find("at least http.max_body_bytes"), std::string::npos) << bodies.error().message;
+  std::ofstream(path) << "http: {max_body_bytes: 65536, max_buffered_body_bytes: 65536, max_connections: 50}\n";
+  auto fits = LoadServerConfig(path);
+  ASSERT_TRUE(fits.ok()) << fits.error().ToString();
+  EXPECT_EQ(fits->http.max_buffered_body_bytes, 65536u);
+  EXPECT_EQ(fits->http.max_connections, 50);
   std::ofstream(path) << "audit: {synchronous: sometimes}\n";
   EXPECT_FALSE(LoadServerConfig(path).ok());
   std::ofstream(path) << "audit: {parallel_fsyncs: 0}\n";

@@ -614,6 +614,43 @@ TEST(ServerConnections, RequestsSplitAcrossReadsAndPipelinedAreServed) {
   EXPECT_EQ(AuditCount(s.data_dir()), 1) << "one request id, one decision";
 }
 
+// Request bodies held at once are bounded (http.max_buffered_body_bytes), counted at their
+// Content-Length from the header on: past the bound a request gets 503 before its body is read,
+// so many slow uploads cannot take the server's memory; room comes back with each response.
+TEST(ServerConnections, BodiesHeldAtOnceAreBounded) {
+  ServerProcess s;
+  ASSERT_TRUE(s.Start({"log_level: warn\nhttp: {max_body_bytes: 65536, max_buffered_body_bytes: 131072}\n", {}, ""}))
+      << s.error();
+  const std::string header = "POST /v1/decisions HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nAuthorization: Bearer " +
+                             s.admin_key() + "\r\nContent-Length: 60000\r\n\r\n";
+  const std::string rest(59990, 'x');
+  RawConnection a(s.port()), b(s.port());
+  ASSERT_TRUE(a.Send(header + "0123456789"));
+  ASSERT_TRUE(b.Send(header + "0123456789"));
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));  // both headers read: 120,000 held
+  RawConnection refused(s.port());
+  ASSERT_TRUE(refused.Send(header));
+  EXPECT_EQ(refused.ReadStatus(5000), 503) << "a third 60,000-byte body taken past the 131,072 bound";
+  EXPECT_TRUE(refused.ClosedByServer(5000));
+
+  HttpClient c("127.0.0.1", s.port());
+  auto m = c.Get("/metrics");
+  ASSERT_TRUE(m.ok());
+  EXPECT_EQ(MetricValue(m->body, "vigil_http_request_body_bytes_held"), 120000) << m->body;
+  EXPECT_EQ(MetricValue(m->body, "vigil_http_bodies_refused_total"), 1);
+
+  ASSERT_TRUE(a.Send(rest));
+  EXPECT_EQ(a.ReadStatus(5000), 422) << "a's body (not a decision request) was not answered";
+  RawConnection after(s.port());
+  ASSERT_TRUE(after.Send(header + "0123456789" + rest));
+  EXPECT_EQ(after.ReadStatus(5000), 422) << "the room a's answer gave back was not taken";
+  m = c.Get("/metrics");
+  ASSERT_TRUE(m.ok());
+  EXPECT_EQ(MetricValue(m->body, "vigil_http_request_body_bytes_held"), 60000) << "b's alone";
+  EXPECT_EQ(s.Terminate(), 0);
+  EXPECT_EQ(AuditCount(s.data_dir()), 0);
+}
+
 // The client (the alert notifier's webhooks use it) answers an error when the process is out of
 // descriptors; it used to throw from inside Asio, which ends a thread that does not catch it.
 TEST(HttpClientOutOfDescriptors, ConnectFailsWithAnError) {
