@@ -5,7 +5,6 @@
 #include <boost/asio/steady_timer.hpp>
 
 #include <dlfcn.h>
-#include <sys/resource.h>
 
 #include <csignal>
 #include <fstream>
@@ -33,27 +32,6 @@ std::string AllocatorName() {
   return "system";
 }
 
-// Each connection holds a file descriptor. The soft limit is raised to the hard one (Asio uses
-// epoll, so descriptors above FD_SETSIZE are fine), and max_connections kept under it with room
-// for the store's files, the log and outgoing connections: running out of descriptors is then the
-// connection limit (idle keep-alives make room) rather than accept() failing.
-int FitConnectionsToDescriptors(int wanted, std::int64_t* descriptor_limit) {
-  constexpr rlim_t kReserved = 128;
-  rlimit lim{};
-  if (::getrlimit(RLIMIT_NOFILE, &lim) != 0) return wanted;
-  if (lim.rlim_cur < lim.rlim_max) {
-    rlimit raised = lim;
-    raised.rlim_cur = lim.rlim_max;
-    if (::setrlimit(RLIMIT_NOFILE, &raised) == 0) lim = raised;
-  }
-  *descriptor_limit = lim.rlim_cur == RLIM_INFINITY ? -1 : static_cast<std::int64_t>(lim.rlim_cur);
-  if (lim.rlim_cur == RLIM_INFINITY || static_cast<rlim_t>(wanted) + kReserved <= lim.rlim_cur) return wanted;
-  const int fitted = lim.rlim_cur > kReserved + 1 ? static_cast<int>(lim.rlim_cur - kReserved) : 1;
-  Log(LogLevel::kWarn, "max_connections_lowered").Int("configured", wanted).Int("max_connections", fitted)
-      .Int("descriptor_limit", static_cast<std::int64_t>(lim.rlim_cur));
-  return fitted;
-}
-
 int Serve(ServerConfig cfg) {
   LogLevel level;
   if (!ParseLogLevel(cfg.log_level, level)) {
@@ -78,7 +56,11 @@ int Serve(ServerConfig cfg) {
               << std::flush;
   }
   std::int64_t descriptor_limit = -1;
-  cfg.http.max_connections = FitConnectionsToDescriptors(cfg.http.max_connections, &descriptor_limit);
+  if (int fitted = FitConnectionsToDescriptors(cfg.http.max_connections, &descriptor_limit); fitted != cfg.http.max_connections) {
+    Log(LogLevel::kWarn, "max_connections_lowered").Int("configured", cfg.http.max_connections).Int("max_connections", fitted)
+        .Int("descriptor_limit", descriptor_limit);
+    cfg.http.max_connections = fitted;
+  }
   int threads = cfg.threads > 0 ? cfg.threads : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   IoPool pool(threads);
   auto& ioc = pool.main();

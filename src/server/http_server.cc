@@ -6,6 +6,8 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/beast/core.hpp>
 
+#include <sys/resource.h>
+
 #include <algorithm>
 #include <chrono>
 #include <mutex>
@@ -392,6 +394,22 @@ void HttpServer::Impl::MakeRoom() {
                     [](const auto& x, const auto& y) { return x.first < y.first; });
   room_pending.fetch_add(static_cast<int>(n));
   for (std::size_t i = 0; i < n; ++i) idle[i].second->CloseIfIdleSince(idle[i].first);
+}
+
+int FitConnectionsToDescriptors(int wanted, std::int64_t* descriptor_limit) {
+  constexpr rlim_t kReserved = 128;
+  rlimit lim{};
+  *descriptor_limit = -1;
+  if (::getrlimit(RLIMIT_NOFILE, &lim) != 0) return wanted;
+  if (lim.rlim_cur < lim.rlim_max) {
+    rlimit raised = lim;
+    raised.rlim_cur = lim.rlim_max;
+    if (::setrlimit(RLIMIT_NOFILE, &raised) == 0) lim = raised;
+  }
+  if (lim.rlim_cur == RLIM_INFINITY) return wanted;
+  *descriptor_limit = static_cast<std::int64_t>(lim.rlim_cur);
+  if (static_cast<rlim_t>(wanted) + kReserved <= lim.rlim_cur) return wanted;
+  return lim.rlim_cur > kReserved + 1 ? static_cast<int>(lim.rlim_cur - kReserved) : 1;
 }
 
 HttpServer::HttpServer(IoPool& pool, HttpHandler& handler, HttpLimits limits)

@@ -64,6 +64,13 @@ struct HttpServerStats {
   std::uint64_t bodies_refused = 0;            // requests refused at max_buffered_body_bytes
 };
 
+// Each connection holds a file descriptor. Raises this process's soft descriptor limit to its
+// hard one (Asio uses epoll, so descriptors above FD_SETSIZE are fine) and returns `wanted`, or
+// less if the limit leaves less room: 128 descriptors are kept for the store's files, the log and
+// outgoing connections. `descriptor_limit` gets the soft limit (-1: unlimited). Running out of
+// descriptors is then the connection limit (idle keep-alives make room), not a failing accept().
+int FitConnectionsToDescriptors(int wanted, std::int64_t* descriptor_limit);
+
 class HttpServer {
  public:
   // Accepts on pool.main() and places each connection on pool.Next(); the pool outlives the

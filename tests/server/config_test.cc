@@ -2,13 +2,55 @@
 
 #include <gtest/gtest.h>
 
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <array>
 #include <fstream>
 
+#include "server/http_server.h"
 #include "server/responses.h"
 #include "test_util.h"
 
 namespace vigil {
 namespace {
+
+// What FitConnectionsToDescriptors returns in a child process started with the given descriptor
+// limits (a lowered hard limit cannot be raised again, so not in this process): the connections,
+// the descriptor limit it reports, and the soft limit afterwards.
+std::array<std::int64_t, 3> FitInChild(rlim_t soft, rlim_t hard, int wanted) {
+  int fds[2];
+  if (::pipe(fds) != 0) return {-2, -2, -2};
+  pid_t pid = ::fork();
+  if (pid == 0) {
+    rlimit lim{soft, hard};
+    std::array<std::int64_t, 3> out{-3, -3, -3};
+    if (::setrlimit(RLIMIT_NOFILE, &lim) == 0) {
+      out[0] = FitConnectionsToDescriptors(wanted, &out[1]);
+      rlimit after{};
+      ::getrlimit(RLIMIT_NOFILE, &after);
+      out[2] = static_cast<std::int64_t>(after.rlim_cur);
+    }
+    (void)!::write(fds[1], out.data(), sizeof out);
+    ::_exit(0);
+  }
+  ::close(fds[1]);
+  std::array<std::int64_t, 3> out{-4, -4, -4};
+  (void)!::read(fds[0], out.data(), sizeof out);
+  ::close(fds[0]);
+  ::waitpid(pid, nullptr, 0);
+  return out;
+}
+
+TEST(ServerConfig, MaxConnectionsFitTheDescriptorLimit) {
+  // The soft limit is raised to the hard one, and the connections fit under it less 128.
+  EXPECT_EQ(FitInChild(500, 2000, 10000), (std::array<std::int64_t, 3>{1872, 2000, 2000}));
+  EXPECT_EQ(FitInChild(500, 2000, 100), (std::array<std::int64_t, 3>{100, 2000, 2000}));
+  EXPECT_EQ(FitInChild(1000, 1000, 872), (std::array<std::int64_t, 3>{872, 1000, 1000}));
+  EXPECT_EQ(FitInChild(1000, 1000, 873), (std::array<std::int64_t, 3>{872, 1000, 1000}));
+  EXPECT_EQ(FitInChild(100, 100, 10000), (std::array<std::int64_t, 3>{1, 100, 100}));
+}
 
 TEST(ServerConfig, ShippedFileLoadsWithItsDefaults) {
   auto c = LoadServerConfig(vigil::testing::SourcePath("config/vigil.yaml"));
