@@ -440,6 +440,9 @@ TEST(ServerConnections, AtTheLimitTheLongestIdleMakeRoom) {
     ASSERT_EQ(idle.back()->ReadStatus(5000), 200) << "connection " << i;
     std::this_thread::sleep_for(std::chrono::milliseconds(2));
   }
+  // All 20 idle for more than 200 ms, so the first batch is chosen among all of them however
+  // slowly they were opened.
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
   RawConnection fresh(s.port());
   ASSERT_TRUE(fresh.connected());
   ASSERT_TRUE(fresh.Send(kHealthz));
@@ -627,13 +630,19 @@ TEST(ServerConnections, BodiesHeldAtOnceAreBounded) {
   RawConnection a(s.port()), b(s.port());
   ASSERT_TRUE(a.Send(header + "0123456789"));
   ASSERT_TRUE(b.Send(header + "0123456789"));
-  std::this_thread::sleep_for(std::chrono::milliseconds(200));  // both headers read: 120,000 held
+  HttpClient c("127.0.0.1", s.port());
+  double held = 0;
+  for (int i = 0; i < 500 && held != 120000; ++i) {  // both headers read: 120,000 held
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    auto m = c.Get("/metrics");
+    held = m.ok() ? MetricValue(m->body, "vigil_http_request_body_bytes_held") : 0;
+  }
+  ASSERT_EQ(held, 120000);
   RawConnection refused(s.port());
   ASSERT_TRUE(refused.Send(header));
   EXPECT_EQ(refused.ReadStatus(5000), 503) << "a third 60,000-byte body taken past the 131,072 bound";
   EXPECT_TRUE(refused.ClosedByServer(5000));
 
-  HttpClient c("127.0.0.1", s.port());
   auto m = c.Get("/metrics");
   ASSERT_TRUE(m.ok());
   EXPECT_EQ(MetricValue(m->body, "vigil_http_request_body_bytes_held"), 120000) << m->body;
