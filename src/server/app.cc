@@ -248,18 +248,29 @@ Status VigilApp::Reload() {
   return Status::Ok();
 }
 
+// Answered by the HTTP transport before any route saw the request; counted like every other
+// problem (route "(transport)"), so that overload answered here shows in vigil_problems_total.
 HttpResponse VigilApp::Problem(TransportProblem p, unsigned version) {
+  ProblemType type = ProblemType::kMalformedJson;
+  std::string detail = "malformed HTTP request";
   switch (p) {
     case TransportProblem::kBodyTooLarge:
-      return ProblemResponse({ProblemType::kBodyTooLarge, "the body exceeds " + std::to_string(cfg_.http.max_body_bytes) + " bytes", ""}, version);
+      type = ProblemType::kBodyTooLarge;
+      detail = "the body exceeds " + std::to_string(cfg_.http.max_body_bytes) + " bytes";
+      break;
     case TransportProblem::kOverloaded:
-      return ProblemResponse({ProblemType::kOverloaded, "too many requests in flight", ""}, version);
+      type = ProblemType::kOverloaded;
+      detail = "too many requests in flight";
+      break;
     case TransportProblem::kBodiesBuffered:
-      return ProblemResponse({ProblemType::kOverloaded, "too many request bodies held at once", ""}, version);
+      type = ProblemType::kOverloaded;
+      detail = "too many request bodies held at once";
+      break;
     case TransportProblem::kMalformed:
       break;
   }
-  return ProblemResponse({ProblemType::kMalformedJson, "malformed HTTP request", ""}, version);
+  for (auto& m : modules_) m->OnProblem(type, "(transport)");
+  return ProblemResponse({type, std::move(detail), ""}, version);
 }
 
 bool VigilApp::Authorize(const HttpRequest& req, std::uint8_t scope, Responder& respond, std::string* key_id) {

@@ -41,6 +41,12 @@ std::string Txn(const std::string& id) {
   return s.replace(s.find("%s"), 2, id);
 }
 
+// A sample's value in an exposition, by its name with labels; -1 when absent.
+double MetricValue(const std::string& exposition, const std::string& name) {
+  auto at = exposition.find("\n" + name + " ");
+  return at == std::string::npos ? -1 : std::atof(exposition.c_str() + at + name.size() + 2);
+}
+
 class ServerTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
@@ -358,6 +364,12 @@ TEST(ServerOverload, AnswersServiceUnavailableBeyondTheInFlightBound) {
   EXPECT_GT(ok.load(), 0);
   EXPECT_EQ(other.load(), 0);
   EXPECT_TRUE(retry_after_ok.load());
+  // Answered by the transport, and counted: the 5xx alert reads this series.
+  HttpClient c("127.0.0.1", s.port());
+  auto m = c.Get("/metrics");
+  ASSERT_TRUE(m.ok());
+  EXPECT_EQ(MetricValue(m->body, "vigil_problems_total{type=\"overloaded\",route=\"(transport)\"}"), overloaded.load())
+      << m->body.substr(m->body.find("vigil_problems_total"), 600);
   EXPECT_EQ(s.Terminate(), 0);
   EXPECT_EQ(AuditCount(s.data_dir()), ok.load()) << "every 200 is in the log, no 503 is";
 }
@@ -422,10 +434,6 @@ class RawConnection {
 
 constexpr std::string_view kHealthz = "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n";
 
-double MetricValue(const std::string& exposition, const std::string& name) {
-  auto at = exposition.find("\n" + name + " ");
-  return at == std::string::npos ? -1 : std::atof(exposition.c_str() + at + name.size() + 2);
-}
 
 // At http.max_connections the keep-alive connections idle longest (16 at a time, each idle for
 // at least 200 ms) are closed to make room for a new one; younger idle connections are kept.
