@@ -142,8 +142,9 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
   // Until then (or until it is found not idle) it counts in the server's room_pending.
   void CloseIfIdleSince(std::int64_t since) {
     net::post(stream_.get_executor(), [self = shared_from_this(), since] {
-      if (self->busy_ || self->idle_since() != since || self->buffer_.size() != 0 ||
-          (self->parser_ && self->parser_->got_some())) {
+      // idle_since_ is non-zero only while waiting for a request's first bytes (ReadHeader to
+      // OnFirstBytes), so the same value means the same wait, with nothing of a request read.
+      if (self->idle_since() != since) {
         self->server_->room_pending.fetch_sub(1);
         return;
       }
@@ -451,9 +452,6 @@ void HttpServer::BeginShutdown() {
 
 int HttpServer::in_flight() const { return impl_->st.in_flight.load(); }
 int HttpServer::connections() const { return impl_->st.connections.load(); }
-std::uint64_t HttpServer::timeouts() const { return impl_->st.timeouts.load(); }
-
-HttpServerStats HttpServer::stats() const { return StatsReader()(); }
 
 std::function<HttpServerStats()> HttpServer::StatsReader() const {
   return [c = std::shared_ptr<const Impl::Counters>(impl_->counters)] {

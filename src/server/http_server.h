@@ -91,9 +91,8 @@ class HttpServer {
 
   int in_flight() const;
   int connections() const;
-  std::uint64_t timeouts() const;
-  HttpServerStats stats() const;
-  // Reads stats(); safe to call from any thread, also after the server is destroyed.
+  // Reads the transport's figures; safe to call from any thread, also after the server is
+  // destroyed.
   std::function<HttpServerStats()> StatsReader() const;
 
  private:
