@@ -86,6 +86,14 @@ struct VerifyReport {
 class ChainVerifier {
  public:
   explicit ChainVerifier(std::optional<ChainHead> head) : head_(std::move(head)) {}
+  // Starts the chain at record `seq` following the hash `prev` (the records before it archived),
+  // not at record 1 after the genesis hash. Before the first Add.
+  void StartAt(std::int64_t seq, std::string prev) {
+    expected_seq_ = seq;
+    prev_ = std::move(prev);
+  }
+  // The seq the next record must have.
+  std::int64_t next_seq() const { return expected_seq_; }
   // Returns false once a problem is found (stop feeding).
   bool Add(const AuditRecord& r);
   VerifyReport Finish();

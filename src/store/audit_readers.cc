@@ -1,5 +1,7 @@
 #include "store/audit_readers.h"
 
+#include "store/audit_archive.h"
+
 namespace vigil {
 namespace {
 
@@ -59,20 +61,42 @@ Status AuditReaders::ForEach(std::int64_t from_seq, const RecordVisitor& visit) 
   auto conn = Acquire();
   if (!conn.ok()) return conn.error();
   sqlite3_stmt* st = nullptr;
-  std::string sql = std::string("SELECT ") + kAuditColumns + " FROM audit WHERE seq >= ? ORDER BY seq";
+  // In slices, each its own read transaction: a scan of the whole log (verify, a report) must not
+  // hold one snapshot for minutes, since the checkpointer cannot copy WAL frames past the oldest
+  // reader's snapshot, and once the WAL is overdue the writer would wait on that reader.
+  std::string sql = std::string("SELECT ") + kAuditColumns + " FROM audit WHERE seq >= ? ORDER BY seq LIMIT " +
+                    std::to_string(kScanSlice);
   sqlite3_prepare_v2(conn->db, sql.c_str(), -1, &st, nullptr);
-  sqlite3_bind_int64(st, 1, from_seq);
-  int rc;
-  while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-    if (!visit(RowToRecord(st))) {
-      rc = SQLITE_DONE;
-      break;
+  int rc = SQLITE_DONE;
+  for (bool more = true; more;) {
+    sqlite3_bind_int64(st, 1, from_seq);
+    std::size_t n = 0;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+      ++n;
+      AuditRecord r = RowToRecord(st);
+      from_seq = r.seq + 1;
+      if (!visit(r)) {
+        rc = SQLITE_DONE;
+        more = false;
+        break;
+      }
     }
+    sqlite3_reset(st);
+    if (rc != SQLITE_DONE) break;
+    more = more && n == kScanSlice;
   }
   sqlite3_finalize(st);
   Release(*conn);
   if (rc != SQLITE_DONE) return Error::Io("audit scan failed");
   return Status::Ok();
+}
+
+Result<std::optional<ChainHead>> AuditReaders::Anchor(const std::string& secret) {
+  auto conn = Acquire();
+  if (!conn.ok()) return conn.error();
+  auto anchor = ReadAuditAnchor(conn->db, secret);
+  Release(*conn);
+  return anchor;
 }
 
 Result<AuditReaders::Conn> AuditReaders::Acquire() {

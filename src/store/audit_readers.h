@@ -17,6 +17,9 @@ namespace vigil {
 // The audit table's columns, in the order RowToRecord reads them.
 inline constexpr const char* kAuditColumns = "seq, kind, request_id, time_ms, body_sha256, prev, hash, payload, response";
 
+// Records a scan reads per read transaction (AuditReaders::ForEach, archiving).
+inline constexpr std::size_t kScanSlice = 1024;
+
 // A column as a string (empty for NULL).
 std::string ColumnText(sqlite3_stmt* st, int col);
 
@@ -31,6 +34,8 @@ class AuditReaders {
   // in-memory index, whose fingerprints may match other ids).
   Result<std::optional<AuditRecord>> FindAt(const std::vector<std::int64_t>& seqs, const std::string& request_id);
   Status ForEach(std::int64_t from_seq, const RecordVisitor& visit);
+  // The archive anchor, checked against `secret` (store/audit_archive.h).
+  Result<std::optional<ChainHead>> Anchor(const std::string& secret);
 
  private:
   struct Conn {

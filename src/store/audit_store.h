@@ -67,6 +67,10 @@ class AuditStore {
   virtual Status ForEach(std::int64_t from_seq, const RecordVisitor& visit) = 0;
   // The signed head (last seq and hash committed), or nullopt when absent or unreadable.
   virtual std::optional<ChainHead> SignedHead() = 0;
+  // Where the log starts once its oldest records were archived (`vigil audit archive`): the first
+  // seq still in it and the hash before it. Nothing when none were; an error when the anchor is
+  // not signed by the server secret.
+  virtual Result<std::optional<ChainHead>> Anchor() { return std::optional<ChainHead>(); }
   // Blocks until every queued record is committed.
   virtual void Flush() = 0;
   // True while the writer commits successfully.

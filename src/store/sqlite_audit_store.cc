@@ -17,6 +17,7 @@
 #include "core/crypto.h"
 #include "core/log.h"
 #include "core/thread_name.h"
+#include "store/audit_archive.h"
 #include "store/audit_readers.h"
 #include "store/request_id_index.h"
 #include "store/signed_head.h"
@@ -44,6 +45,9 @@ CREATE TABLE IF NOT EXISTS audit (
 // first probe, not at open, so that a server upgraded on a full disk still starts.
 constexpr const char* kProbeSchema =
     "CREATE TABLE IF NOT EXISTS writable_probe (id INTEGER PRIMARY KEY CHECK (id = 1), at_ms INTEGER NOT NULL)";
+
+// How long a commit waits for the database lock another process holds (an archiving run's delete).
+constexpr int kBusyTimeoutMs = 5000;
 
 struct Item {
   AppendRequest req;
@@ -107,7 +111,7 @@ class SqliteAuditStore final : public AuditStore {
     // No sync thread would leave every group waiting for an fsync that never comes.
     opt_.parallel_syncs = std::max<std::size_t>(opt_.parallel_syncs, 1);
     std::string pragmas = "PRAGMA journal_mode=WAL; PRAGMA synchronous=" + (sync_wal_ ? std::string("normal") : sync) +
-                          "; PRAGMA busy_timeout=5000; PRAGMA wal_autocheckpoint=0; PRAGMA cache_size=-16384;";
+                          "; PRAGMA busy_timeout=" + std::to_string(kBusyTimeoutMs) + "; PRAGMA wal_autocheckpoint=0; PRAGMA cache_size=-16384;";
     if (Status s = Exec(pragmas); !s.ok()) return s;
     if (Status s = Exec(kSchema); !s.ok()) return s;
     {
@@ -123,7 +127,7 @@ class SqliteAuditStore final : public AuditStore {
     if (sqlite3_prepare_v2(db_, "SELECT request_id FROM audit WHERE seq = ?", -1, &id_at_seq_, nullptr) != SQLITE_OK) {
       return Error::Io(std::string("prepare failed: ") + sqlite3_errmsg(db_), path);
     }
-    wal_ = std::make_unique<WalKeeper>(path, opt_.wal_restart_bytes);
+    wal_ = std::make_unique<WalKeeper>(path, opt_.wal_restart_bytes, kBusyTimeoutMs);
     sqlite3_wal_hook(db_, &WalKeeper::OnCommit, wal_.get());
     sqlite3_stmt* st = nullptr;
     sqlite3_prepare_v2(db_, "SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1", -1, &st, nullptr);
@@ -132,6 +136,14 @@ class SqliteAuditStore final : public AuditStore {
       last_hash_ = ColumnText(st, 1);
     }
     sqlite3_finalize(st);
+    if (last_seq_ == 0) {  // every record archived (the archive keeps the newest, but be sure)
+      auto anchor = ReadAuditAnchor(db_, opt_.head_secret);
+      if (!anchor.ok()) return anchor.error();
+      if (*anchor) {
+        last_seq_ = (*anchor)->seq - 1;
+        last_hash_ = (*anchor)->hash;
+      }
+    }
     std::string head_path = dir_ + "/audit.head";
     if (Status hs = head_.Open(head_path, opt_.head_secret); !hs.ok()) return hs;
     // A signed head ahead of the log means records were cut off the end. With synchronous=full
@@ -197,6 +209,7 @@ class SqliteAuditStore final : public AuditStore {
   Status ForEach(std::int64_t from_seq, const RecordVisitor& visit) override { return readers_.ForEach(from_seq, visit); }
 
   std::optional<ChainHead> SignedHead() override { return head_.Read(); }
+  Result<std::optional<ChainHead>> Anchor() override { return readers_.Anchor(opt_.head_secret); }
 
   void Flush() override {
     {

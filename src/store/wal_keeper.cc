@@ -21,12 +21,18 @@ constexpr int kPageBytes = 4096;
 constexpr int kCheckpointFrames = 128;  // 512 KB of 4 KB pages
 constexpr int kMinRestartFrames = 2048;  // the WAL is never restarted more often than every 8 MB
 constexpr int kRestartBacklog = 512;
+// An overdue checkpoint that finds the WAL pinned by a reader of an old snapshot: how long the
+// writer waits for it, and how long before it tries again (doubling).
+constexpr int kPinnedWaitMs = 100;
+constexpr std::chrono::milliseconds kPinnedBackoffMin{250};
+constexpr std::chrono::milliseconds kPinnedBackoffMax{8000};
 
 }  // namespace
 
-WalKeeper::WalKeeper(std::string db_path, std::size_t restart_bytes)
+WalKeeper::WalKeeper(std::string db_path, std::size_t restart_bytes, int writer_busy_ms)
     : db_path_(std::move(db_path)),
-      restart_frames_(static_cast<int>(std::max<std::size_t>(restart_bytes / kPageBytes, kMinRestartFrames))) {}
+      restart_frames_(static_cast<int>(std::max<std::size_t>(restart_bytes / kPageBytes, kMinRestartFrames))),
+      writer_busy_ms_(writer_busy_ms) {}
 
 WalKeeper::~WalKeeper() {
   {
@@ -68,7 +74,10 @@ bool WalKeeper::RestartIfLong(sqlite3* writer) {
   // (a FULL checkpoint waits on the busy handler for a running checkpoint or old readers). Busy
   // otherwise (the checkpointer is at work, or a reader holds an old snapshot): try after the
   // next group.
-  const bool overdue = wal_frames_ >= 4 * restart_frames_;
+  const auto now = std::chrono::steady_clock::now();
+  // Overdue: the checkpointer cannot keep up, so wait for it; but after a reader was found pinning
+  // the WAL, not again before a back-off has passed (waiting cannot help while the reader lasts).
+  const bool overdue = wal_frames_ >= 4 * restart_frames_ && now >= pinned_retry_at_;
   if (!overdue && wal_frames_ - backfilled_.load(std::memory_order_relaxed) > kRestartBacklog) return false;
   // SQLite runs one checkpoint at a time and answers BUSY at once (no busy handler) to a second
   // one: when overdue, wait for the checkpointer's pass to end instead of trying again after the
@@ -81,12 +90,33 @@ bool WalKeeper::RestartIfLong(sqlite3* writer) {
   }
   int log = 0, copied = 0;
   const int mode = overdue ? SQLITE_CHECKPOINT_FULL : SQLITE_CHECKPOINT_PASSIVE;
-  if (sqlite3_wal_checkpoint_v2(writer, nullptr, mode, &log, &copied) != SQLITE_OK || log != copied) return false;
+  // A FULL checkpoint waits on the busy handler for readers of old snapshots: briefly.
+  if (overdue) sqlite3_busy_timeout(writer, kPinnedWaitMs);
+  const int rc = sqlite3_wal_checkpoint_v2(writer, nullptr, mode, &log, &copied);
+  if (overdue) sqlite3_busy_timeout(writer, writer_busy_ms_);
+  if (rc != SQLITE_OK || log != copied) {
+    if (overdue) {  // a reader of an old snapshot pins the WAL: try again after a back-off
+      pinned_backoff_ = std::min(std::max(2 * pinned_backoff_, kPinnedBackoffMin), kPinnedBackoffMax);
+      pinned_retry_at_ = std::chrono::steady_clock::now() + pinned_backoff_;
+      if (now - pinned_logged_at_ >= std::chrono::seconds(60)) LogPinned(now);
+    }
+    return false;
+  }
+  pinned_backoff_ = std::chrono::milliseconds(0);
+  pinned_retry_at_ = {};
   wal_frames_ = 0;
   frames_at_signal_ = 0;
   backfilled_.store(0, std::memory_order_relaxed);
   restart_wanted_.store(false, std::memory_order_relaxed);
   return true;
+}
+
+void WalKeeper::LogPinned(std::chrono::steady_clock::time_point now) {
+  pinned_logged_at_ = now;
+  Log(LogLevel::kWarn, "audit_wal_pinned")
+      .Int("wal_bytes", static_cast<std::int64_t>(wal_frames_) * (kPageBytes + 24))
+      .Str("detail", "a reader holds an old snapshot of audit.db (a long query or a backup); the WAL cannot be "
+                     "restarted and grows until that reader ends");
 }
 
 // Copies committed WAL frames into the database (PASSIVE: never blocks the writer or readers)

@@ -9,11 +9,19 @@
 // `restart_bytes`, the writer finishes the checkpoint itself between two groups (at most 512
 // frames left to copy; if the checkpointer is 4x behind, it waits for it), after which SQLite's
 // next commit starts the WAL again at its beginning.
+//
+// A reader that holds an old snapshot (a long query or a backup of audit.db from another process)
+// pins the WAL: no checkpoint can copy past its snapshot, so the WAL cannot be restarted until it
+// ends. An overdue checkpoint waits at most 100 ms for such a reader and is tried again only after
+// a back-off (250 ms doubling to 8 s). Before, it waited the full busy timeout (5 s) after every
+// group, and a reader held open for 25 s took a server from 8,600 decisions a second to 6
+// (bench/RESULTS.md, "A reader that pins the WAL").
 #pragma once
 
 #include <sqlite3.h>
 
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <cstddef>
 #include <cstdint>
@@ -25,7 +33,8 @@ namespace vigil {
 
 class WalKeeper {
  public:
-  WalKeeper(std::string db_path, std::size_t restart_bytes);
+  // `writer_busy_ms`: the writer connection's busy timeout, restored after a bounded wait.
+  WalKeeper(std::string db_path, std::size_t restart_bytes, int writer_busy_ms);
   ~WalKeeper();  // stops the checkpointer after one last passive checkpoint
   WalKeeper(const WalKeeper&) = delete;
   WalKeeper& operator=(const WalKeeper&) = delete;
@@ -42,11 +51,17 @@ class WalKeeper {
 
  private:
   void Run();
+  void LogPinned(std::chrono::steady_clock::time_point now);
 
   const std::string db_path_;
   const int restart_frames_;
   int wal_frames_ = 0;        // writer thread: the WAL's length after the last commit
   int frames_at_signal_ = 0;  // writer thread: the length when the checkpointer was last woken
+  const int writer_busy_ms_;
+  // Writer thread: after an overdue checkpoint found the WAL pinned by a reader, when to try again.
+  std::chrono::steady_clock::time_point pinned_retry_at_{};
+  std::chrono::milliseconds pinned_backoff_{0};
+  std::chrono::steady_clock::time_point pinned_logged_at_{};
 
   std::mutex pass_mu_;  // held during a checkpoint call, by either thread
   std::mutex mu_;
