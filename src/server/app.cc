@@ -63,6 +63,7 @@ Result<std::unique_ptr<VigilApp>> VigilApp::Create(const ServerConfig& cfg, std:
   opt.synchronous = cfg.audit_synchronous;
   opt.max_batch = cfg.audit_max_batch;
   opt.parallel_syncs = cfg.audit_parallel_fsyncs;
+  opt.wal_pinned_max_bytes = cfg.audit_wal_pinned_max_bytes;
   opt.head_secret = app->secret_;
   auto store = OpenSqliteAuditStore(cfg.data_dir, opt);
   if (!store.ok()) return store.error();

@@ -76,7 +76,7 @@ Result<ServerConfig> LoadServerConfig(const std::string& path) {
     whole(se, "max_open", "sessions", 1, 100000000, cfg.sessions_max_open);
   }
   if (const YAML::Node a = root["audit"]; a.IsDefined()) {
-    r.OnlyKeys(a, "audit", {"synchronous", "max_batch", "parallel_fsyncs"});
+    r.OnlyKeys(a, "audit", {"synchronous", "max_batch", "parallel_fsyncs", "wal_pinned_max_bytes"});
     if (auto s = r.String(a, "synchronous", "audit", false)) {
       if (*s != "off" && *s != "normal" && *s != "full" && *s != "extra") {
         r.Fail(a["synchronous"], "audit.synchronous", "expected off, normal, full or extra");
@@ -86,6 +86,7 @@ Result<ServerConfig> LoadServerConfig(const std::string& path) {
     }
     whole(a, "max_batch", "audit", 1, 100000, cfg.audit_max_batch);
     whole(a, "parallel_fsyncs", "audit", 1, 16, cfg.audit_parallel_fsyncs);
+    whole(a, "wal_pinned_max_bytes", "audit", std::size_t{256} << 20, std::size_t{1} << 42, cfg.audit_wal_pinned_max_bytes);
   }
   if (!r.ok()) return r.first_error();
   return cfg;

@@ -21,6 +21,7 @@ struct ServerConfig {
   std::string audit_synchronous = "full";
   std::size_t audit_max_batch = 512;
   std::size_t audit_parallel_fsyncs = 3;
+  std::size_t audit_wal_pinned_max_bytes = std::size_t{1} << 30;  // SqliteAuditOptions::wal_pinned_max_bytes
   int shutdown_deadline_ms = 10000;
   std::string log_level = "info";
   std::size_t sessions_max_open = 1'000'000;  // open liveness sessions held at once (128 B each)

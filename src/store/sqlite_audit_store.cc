@@ -111,7 +111,10 @@ class SqliteAuditStore final : public AuditStore {
     // No sync thread would leave every group waiting for an fsync that never comes.
     opt_.parallel_syncs = std::max<std::size_t>(opt_.parallel_syncs, 1);
     std::string pragmas = "PRAGMA journal_mode=WAL; PRAGMA synchronous=" + (sync_wal_ ? std::string("normal") : sync) +
-                          "; PRAGMA busy_timeout=" + std::to_string(kBusyTimeoutMs) + "; PRAGMA wal_autocheckpoint=0; PRAGMA cache_size=-16384;";
+                          "; PRAGMA busy_timeout=" + std::to_string(kBusyTimeoutMs) + "; PRAGMA wal_autocheckpoint=0; PRAGMA cache_size=-16384;" +
+                          // A WAL that grew past twice its restart size (a reader pinned it) is cut back
+                          // when it restarts, so the space comes back; in steady state it never gets there.
+                          " PRAGMA journal_size_limit=" + std::to_string(2 * opt_.wal_restart_bytes) + ";";
     if (Status s = Exec(pragmas); !s.ok()) return s;
     if (Status s = Exec(kSchema); !s.ok()) return s;
     {
@@ -127,7 +130,7 @@ class SqliteAuditStore final : public AuditStore {
     if (sqlite3_prepare_v2(db_, "SELECT request_id FROM audit WHERE seq = ?", -1, &id_at_seq_, nullptr) != SQLITE_OK) {
       return Error::Io(std::string("prepare failed: ") + sqlite3_errmsg(db_), path);
     }
-    wal_ = std::make_unique<WalKeeper>(path, opt_.wal_restart_bytes, kBusyTimeoutMs);
+    wal_ = std::make_unique<WalKeeper>(path, opt_.wal_restart_bytes, opt_.wal_pinned_max_bytes, kBusyTimeoutMs);
     sqlite3_wal_hook(db_, &WalKeeper::OnCommit, wal_.get());
     sqlite3_stmt* st = nullptr;
     sqlite3_prepare_v2(db_, "SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1", -1, &st, nullptr);

@@ -26,6 +26,10 @@ struct SqliteAuditOptions {
   // Once the WAL holds this much, the writer finishes the checkpoint between two groups (a pause
   // of a few milliseconds) so that the WAL is rewritten from its start instead of growing.
   std::size_t wal_restart_bytes = 64u << 20;
+  // A reader of an old snapshot (another process's long query or backup) keeps the WAL from being
+  // restarted. The writer goes on meanwhile and the WAL grows, up to this bound; past it the writer
+  // waits for that reader (decisions queue, then get 503), so that the disk does not fill.
+  std::size_t wal_pinned_max_bytes = std::size_t{1} << 30;
   // After a failed commit (the disk full, an I/O error, the database locked by another process)
   // the store is not ready. While no record arrives to try again, the writer tries a small write
   // of its own this often, so that readiness comes back once the disk does, even when a load

@@ -29,9 +29,10 @@ constexpr std::chrono::milliseconds kPinnedBackoffMax{8000};
 
 }  // namespace
 
-WalKeeper::WalKeeper(std::string db_path, std::size_t restart_bytes, int writer_busy_ms)
+WalKeeper::WalKeeper(std::string db_path, std::size_t restart_bytes, std::size_t pinned_max_bytes, int writer_busy_ms)
     : db_path_(std::move(db_path)),
       restart_frames_(static_cast<int>(std::max<std::size_t>(restart_bytes / kPageBytes, kMinRestartFrames))),
+      pinned_max_frames_(static_cast<int>(std::min<std::size_t>(pinned_max_bytes / kPageBytes, 1u << 30))),
       writer_busy_ms_(writer_busy_ms) {}
 
 WalKeeper::~WalKeeper() {
@@ -77,7 +78,9 @@ bool WalKeeper::RestartIfLong(sqlite3* writer) {
   const auto now = std::chrono::steady_clock::now();
   // Overdue: the checkpointer cannot keep up, so wait for it; but after a reader was found pinning
   // the WAL, not again before a back-off has passed (waiting cannot help while the reader lasts).
-  const bool overdue = wal_frames_ >= 4 * restart_frames_ && now >= pinned_retry_at_;
+  // At the bound for a pinned WAL, wait for the reader, however long (the busy timeout, every group).
+  const bool at_bound = wal_frames_ >= pinned_max_frames_;
+  const bool overdue = wal_frames_ >= 4 * restart_frames_ && (now >= pinned_retry_at_ || at_bound);
   if (!overdue && wal_frames_ - backfilled_.load(std::memory_order_relaxed) > kRestartBacklog) return false;
   // SQLite runs one checkpoint at a time and answers BUSY at once (no busy handler) to a second
   // one: when overdue, wait for the checkpointer's pass to end instead of trying again after the
@@ -91,19 +94,22 @@ bool WalKeeper::RestartIfLong(sqlite3* writer) {
   int log = 0, copied = 0;
   const int mode = overdue ? SQLITE_CHECKPOINT_FULL : SQLITE_CHECKPOINT_PASSIVE;
   // A FULL checkpoint waits on the busy handler for readers of old snapshots: briefly.
-  if (overdue) sqlite3_busy_timeout(writer, kPinnedWaitMs);
+  const bool brief = overdue && !at_bound;
+  if (brief) sqlite3_busy_timeout(writer, kPinnedWaitMs);
   const int rc = sqlite3_wal_checkpoint_v2(writer, nullptr, mode, &log, &copied);
-  if (overdue) sqlite3_busy_timeout(writer, writer_busy_ms_);
+  if (brief) sqlite3_busy_timeout(writer, writer_busy_ms_);
   if (rc != SQLITE_OK || log != copied) {
     if (overdue) {  // a reader of an old snapshot pins the WAL: try again after a back-off
       pinned_backoff_ = std::min(std::max(2 * pinned_backoff_, kPinnedBackoffMin), kPinnedBackoffMax);
       pinned_retry_at_ = std::chrono::steady_clock::now() + pinned_backoff_;
-      if (now - pinned_logged_at_ >= std::chrono::seconds(60)) LogPinned(now);
+      if (now - pinned_logged_at_ >= std::chrono::seconds(60) || (at_bound && !logged_at_bound_)) LogPinned(now);
+      logged_at_bound_ = logged_at_bound_ || at_bound;
     }
     return false;
   }
   pinned_backoff_ = std::chrono::milliseconds(0);
   pinned_retry_at_ = {};
+  logged_at_bound_ = false;
   wal_frames_ = 0;
   frames_at_signal_ = 0;
   backfilled_.store(0, std::memory_order_relaxed);
@@ -115,8 +121,11 @@ void WalKeeper::LogPinned(std::chrono::steady_clock::time_point now) {
   pinned_logged_at_ = now;
   Log(LogLevel::kWarn, "audit_wal_pinned")
       .Int("wal_bytes", static_cast<std::int64_t>(wal_frames_) * (kPageBytes + 24))
-      .Str("detail", "a reader holds an old snapshot of audit.db (a long query or a backup); the WAL cannot be "
-                     "restarted and grows until that reader ends");
+      .Str("detail", wal_frames_ >= pinned_max_frames_
+                         ? "a reader holds an old snapshot of audit.db (a long query or a backup) and the WAL "
+                           "has reached its bound (audit.wal_pinned_max_bytes): decisions wait until that reader ends"
+                         : "a reader holds an old snapshot of audit.db (a long query or a backup); the WAL cannot be "
+                           "restarted and grows until that reader ends");
 }
 
 // Copies committed WAL frames into the database (PASSIVE: never blocks the writer or readers)

@@ -13,9 +13,10 @@
 // A reader that holds an old snapshot (a long query or a backup of audit.db from another process)
 // pins the WAL: no checkpoint can copy past its snapshot, so the WAL cannot be restarted until it
 // ends. An overdue checkpoint waits at most 100 ms for such a reader and is tried again only after
-// a back-off (250 ms doubling to 8 s). Before, it waited the full busy timeout (5 s) after every
-// group, and a reader held open for 25 s took a server from 8,600 decisions a second to 6
-// (bench/RESULTS.md, "A reader that pins the WAL").
+// a back-off (250 ms doubling to 8 s), so decisions go on while the WAL grows. Before, it waited
+// the full busy timeout (5 s) after every group, and a reader held open for 25 s took a server
+// from 8,600 decisions a second to 6 (bench/RESULTS.md, "A reader that pins the WAL"). Once the
+// WAL reaches `pinned_max_bytes` (1 GiB), the writer waits as before: the disk must not fill.
 #pragma once
 
 #include <sqlite3.h>
@@ -33,8 +34,9 @@ namespace vigil {
 
 class WalKeeper {
  public:
-  // `writer_busy_ms`: the writer connection's busy timeout, restored after a bounded wait.
-  WalKeeper(std::string db_path, std::size_t restart_bytes, int writer_busy_ms);
+  // `pinned_max_bytes`: past this the writer waits for a reader that pins the WAL however long it
+  // takes. `writer_busy_ms`: the writer connection's busy timeout, restored after a shorter wait.
+  WalKeeper(std::string db_path, std::size_t restart_bytes, std::size_t pinned_max_bytes, int writer_busy_ms);
   ~WalKeeper();  // stops the checkpointer after one last passive checkpoint
   WalKeeper(const WalKeeper&) = delete;
   WalKeeper& operator=(const WalKeeper&) = delete;
@@ -55,12 +57,14 @@ class WalKeeper {
 
   const std::string db_path_;
   const int restart_frames_;
+  const int pinned_max_frames_;
   int wal_frames_ = 0;        // writer thread: the WAL's length after the last commit
   int frames_at_signal_ = 0;  // writer thread: the length when the checkpointer was last woken
   const int writer_busy_ms_;
   // Writer thread: after an overdue checkpoint found the WAL pinned by a reader, when to try again.
   std::chrono::steady_clock::time_point pinned_retry_at_{};
   std::chrono::milliseconds pinned_backoff_{0};
+  bool logged_at_bound_ = false;
   std::chrono::steady_clock::time_point pinned_logged_at_{};
 
   std::mutex pass_mu_;  // held during a checkpoint call, by either thread

@@ -92,6 +92,14 @@ TEST(ServerConfig, ErrorsNameFileLineAndField) {
   auto two = LoadServerConfig(path);
   ASSERT_TRUE(two.ok()) << two.error().ToString();
   EXPECT_EQ(two->audit_parallel_fsyncs, 2u);
+  std::ofstream(path) << "audit: {wal_pinned_max_bytes: 1048576}\n";  // below 256 MiB
+  auto small = LoadServerConfig(path);
+  ASSERT_FALSE(small.ok());
+  EXPECT_NE(small.error().message.find("audit.wal_pinned_max_bytes"), std::string::npos) << small.error().message;
+  std::ofstream(path) << "audit: {wal_pinned_max_bytes: 4294967296}\n";
+  auto four = LoadServerConfig(path);
+  ASSERT_TRUE(four.ok()) << four.error().ToString();
+  EXPECT_EQ(four->audit_wal_pinned_max_bytes, std::size_t{4} << 30);
   std::ofstream(path) << "lisen: 1\n";
   auto typo = LoadServerConfig(path);
   ASSERT_FALSE(typo.ok());

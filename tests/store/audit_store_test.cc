@@ -312,10 +312,60 @@ TEST_F(AuditStoreTest, AReaderPinningTheWalDoesNotStallTheWriter) {
 
   sqlite3_exec(reader, "COMMIT", nullptr, nullptr, nullptr);
   sqlite3_close(reader);
-  clients.clear();
-  for (int c = 0; c < 8; ++c) clients.emplace_back(append, c, 500);
-  for (auto& t : clients) t.join();
+  // The next try comes after the back-off (at most 8 s): append until then.
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  for (int round = 0; s->stats().wal_restarts == restarts_pinned && std::chrono::steady_clock::now() < deadline; ++round) {
+    clients.clear();
+    for (int c = 0; c < 8; ++c) clients.emplace_back(append, 100 + round * 8 + c, 100);
+    for (auto& t : clients) t.join();
+  }
   EXPECT_GT(s->stats().wal_restarts, restarts_pinned) << "the WAL is restarted once the reader is gone";
+  EXPECT_LE(std::filesystem::file_size(dir_ + "/audit.db-wal"), 24u << 20)
+      << "and cut back towards twice its restart size (journal_size_limit), giving the space back";
+  s.reset();
+  EXPECT_TRUE(Verify().ok);
+}
+
+// ... but not without bound: once a pinned WAL reaches wal_pinned_max_bytes the writer waits for
+// the reader (so that the disk does not fill), and goes on once the reader is gone.
+TEST_F(AuditStoreTest, APinnedWalPastItsBoundHoldsTheWriterUntilTheReaderEnds) {
+  SqliteAuditOptions opt;
+  opt.synchronous = "normal";
+  opt.head_secret = "0123456789abcdef0123456789abcdef";
+  opt.wal_restart_bytes = 8u << 20;
+  opt.wal_pinned_max_bytes = 40u << 20;
+  auto opened = OpenSqliteAuditStore(dir_, opt);
+  ASSERT_TRUE(opened.ok()) << opened.error().ToString();
+  auto s = std::move(*opened);
+  ASSERT_EQ(AppendSync(*s, "first", "{}").status, AppendResult::Status::kOk);
+  sqlite3* reader = nullptr;
+  ASSERT_EQ(sqlite3_open_v2((dir_ + "/audit.db").c_str(), &reader, SQLITE_OPEN_READONLY, nullptr), SQLITE_OK);
+  ASSERT_EQ(sqlite3_exec(reader, "BEGIN; SELECT count(*) FROM audit;", nullptr, nullptr, nullptr), SQLITE_OK);
+  const std::string filler(3500, 'x');
+  std::atomic<int> appended{0};
+  std::atomic<bool> stop{false};
+  std::thread client([&] {
+    for (int i = 0; !stop.load(); ++i) {
+      if (AppendSync(*s, "b" + std::to_string(i), "{\"f\":\"" + filler + "\"}").status != AppendResult::Status::kOk) return;
+      ++appended;
+    }
+  });
+  const std::string wal = dir_ + "/audit.db-wal";
+  for (int i = 0; i < 600 && std::filesystem::file_size(wal) < (40u << 20); ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(25));
+  }
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  const int at_bound = appended.load();
+  std::this_thread::sleep_for(std::chrono::milliseconds(1500));
+  EXPECT_EQ(appended.load(), at_bound) << "past the bound the writer waits for the reader";
+  EXPECT_GE(std::filesystem::file_size(wal), 40u << 20);
+  EXPECT_LT(std::filesystem::file_size(wal), 48u << 20) << "the WAL stopped near its bound";
+  sqlite3_exec(reader, "COMMIT", nullptr, nullptr, nullptr);
+  sqlite3_close(reader);
+  for (int i = 0; i < 600 && appended.load() < at_bound + 100; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(25));
+  EXPECT_GE(appended.load(), at_bound + 100) << "the writer goes on once the reader is gone";
+  stop = true;
+  client.join();
   s.reset();
   EXPECT_TRUE(Verify().ok);
 }
