@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <cmath>
 #include <fstream>
 
 #include "audit/audit.h"
@@ -51,6 +52,22 @@ double ProcessResidentBytes() {
   double size = 0, resident = 0;
   if (!(in >> size >> resident)) return 0;
   return resident * static_cast<double>(sysconf(_SC_PAGESIZE));
+}
+
+// The memory limit of the process's cgroup (a container's limit; cgroup v2, then v1), or NaN when
+// there is none. The kernel kills the process when its memory reaches it.
+double CgroupMemoryLimitBytes() {
+  for (const char* path : {"/sys/fs/cgroup/memory.max", "/sys/fs/cgroup/memory/memory.limit_in_bytes"}) {
+    std::ifstream in(path);
+    std::string text;
+    if (!(in >> text)) continue;
+    if (text == "max") return std::nan("");
+    char* end = nullptr;
+    const double v = std::strtod(text.c_str(), &end);
+    if (end == text.c_str() || v <= 0) continue;
+    return v >= 0x1p60 ? std::nan("") : v;  // v1 writes a huge number for "no limit"
+  }
+  return std::nan("");
 }
 
 }  // namespace
@@ -158,6 +175,10 @@ Result<std::unique_ptr<MetricsModule>> MetricsModule::Create(const ModuleContext
   step(Take(reg.AddGauge("vigil_metrics_series", "Series in this registry (cardinality guard)."), series));
   step(Take(reg.AddCounter("process_cpu_seconds_total", "User and system CPU time of the process."), cpu));
   step(Take(reg.AddGauge("process_resident_memory_bytes", "Resident memory of the process."), rss));
+  Family<Gauge>* mem_limit = nullptr;
+  step(Take(reg.AddGauge("vigil_memory_limit_bytes",
+                         "The memory limit of the process's cgroup (its container), read at start; NaN when there is none."),
+            mem_limit));
   if (!s.ok()) return s.error();
   for (Family<Counter>* fam : {f.decisions, f.reasons, f.quality_rejections, f.security_events,
                                f.security_signals, f.retries, f.reviews, f.spoof_proxy, f.problems}) {
@@ -183,6 +204,7 @@ Result<std::unique_ptr<MetricsModule>> MetricsModule::Create(const ModuleContext
   Gauge* n_series = &series->Get({});
   Counter* cpu_s = &cpu->Get({});
   Gauge* rss_g = &rss->Get({});
+  mem_limit->Get({}).Set(CgroupMemoryLimitBytes());
   MetricsRegistry* regp = &reg;
   reg.AddCollectHook([=] {
     up->Set(std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());

@@ -116,10 +116,11 @@ Status VigilApp::RegisterAuditMetrics() {
   auto writable = reg.AddGauge("vigil_audit_writable", "1 while the audit log takes writes; 0 after a failed commit (until a write succeeds again) or a failed fsync (until restart). The server is not ready while it is 0.");
   auto free_bytes = reg.AddGauge("vigil_data_dir_free_bytes", "Bytes free for vigil on the data directory's filesystem (statvfs f_bavail).");
   auto log_bytes = reg.AddGauge("vigil_audit_log_bytes", "Size of the audit log's files on disk (audit.db and its WAL).");
+  auto index_bytes = reg.AddGauge("vigil_audit_request_index_bytes", "Memory of the request-id index (11-23 bytes per record in the log since the server started; archived records leave it at the next restart).");
   for (const auto* r : {&groups, &records, &syncs, &sync_s, &restarts, &wal_bytes, &failures}) {
     if (!r->ok()) return r->error();
   }
-  for (const auto* g : {&queue, &writable, &free_bytes, &log_bytes}) {
+  for (const auto* g : {&queue, &writable, &free_bytes, &log_bytes, &index_bytes}) {
     if (!g->ok()) return g->error();
   }
   Counter* c_groups = &(*groups)->Get({});
@@ -133,6 +134,7 @@ Status VigilApp::RegisterAuditMetrics() {
   Gauge* g_writable = &(*writable)->Get({});
   Gauge* g_free = &(*free_bytes)->Get({});
   Gauge* g_log = &(*log_bytes)->Get({});
+  Gauge* g_index = &(*index_bytes)->Get({});
   AuditStore* store = store_.get();
   const std::string dir = cfg_.data_dir;
   reg.AddCollectHook([=] {
@@ -150,6 +152,7 @@ Status VigilApp::RegisterAuditMetrics() {
     g_free->Set(::statvfs(dir.c_str(), &fs) == 0 ? static_cast<double>(fs.f_bavail) * static_cast<double>(fs.f_frsize)
                                                   : std::nan(""));
     g_log->Set(static_cast<double>(st.log_bytes));
+    g_index->Set(static_cast<double>(st.request_index_bytes));
   });
   return Status::Ok();
 }

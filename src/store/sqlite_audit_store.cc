@@ -238,6 +238,7 @@ class SqliteAuditStore final : public AuditStore {
       struct stat sb {};
       if (::stat((dir_ + f).c_str(), &sb) == 0) s.log_bytes += static_cast<std::uint64_t>(sb.st_size);
     }
+    s.request_index_bytes = ids_.bytes();
     return s;
   }
 

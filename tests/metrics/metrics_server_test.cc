@@ -2,6 +2,8 @@
 // counts matching the requests sent, and random client versions do not grow the series count.
 #include <gtest/gtest.h>
 
+#include <cmath>
+
 #include <chrono>
 #include <random>
 #include <regex>
@@ -102,6 +104,13 @@ TEST_F(MetricsServerTest, ScrapeParsesBackWithTheRequestsSent) {
   EXPECT_EQ(e.types["vigil_audit_commit_failures_total"], "counter");
   EXPECT_GT(e.Sum("vigil_data_dir_free_bytes"), 0);
   EXPECT_GE(e.Sum("vigil_audit_log_bytes"), 4096);
+  // The request-id index starts with one segment of 2^20 slots of 8 bytes (store/request_id_index.h).
+  EXPECT_EQ(e.Sum("vigil_audit_request_index_bytes"), 8.0 * (1 << 20));
+  EXPECT_EQ(e.types["vigil_audit_request_index_bytes"], "gauge");
+  // The container's memory limit, when there is one (NaN otherwise), is above what the process uses.
+  const double limit = e.Sum("vigil_memory_limit_bytes");
+  EXPECT_EQ(e.types["vigil_memory_limit_bytes"], "gauge");
+  EXPECT_TRUE(std::isnan(limit) || limit > e.Sum("process_resident_memory_bytes")) << limit;
   // 20 records of 1-4 KB each: at least one 4 KB page per group and at most a few per record.
   const double wal = e.Sum("vigil_audit_wal_bytes_total") - first.Sum("vigil_audit_wal_bytes_total");
   EXPECT_GE(wal, groups * 4096);
