@@ -135,11 +135,16 @@ void RegisterAuditCommands(CLI::App& app, int& exit_code) {
     opt.secret = *secret;
     opt.batch = batch;
     int shown = -1;
-    opt.progress = [&shown](std::int64_t done, std::int64_t total) {
+    std::string shown_phase;
+    opt.progress = [&](std::string_view phase, std::int64_t done, std::int64_t total) {
       const int pct = static_cast<int>(100 * done / total);
+      if (phase != shown_phase) shown = -1;
       if (pct / 10 != shown / 10 || done == total) {
-        std::cerr << "deleted " << done << " of " << total << " archived records from the log (" << pct << "%)\n";
+        std::cerr << phase << " " << done << " of " << total
+                  << (phase == "written" ? " records to the archive (" : " archived records from the log (") << pct
+                  << "%)\n";
         shown = pct;
+        shown_phase = std::string(phase);
       }
     };
     auto rep = ArchiveAuditLog(data, opt);

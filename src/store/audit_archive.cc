@@ -103,8 +103,9 @@ Status SyncDirOf(const std::string& path) {
 
 // Writes the records first..last to `tmp`, checking the chain from `start` as it goes; fills
 // `batch_end_hash` with the hash of every record that ends a delete batch.
-Status WriteArchive(Db& db, const std::string& tmp, const ChainHead& start, std::int64_t last, std::size_t batch,
+Status WriteArchive(Db& db, const std::string& tmp, const ChainHead& start, std::int64_t last, const ArchiveOptions& opt,
                     std::vector<std::string>& batch_end_hash, std::string& last_hash) {
+  const std::size_t batch = opt.batch;
   int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
   if (fd < 0) return Error::Io(std::string("cannot create the archive: ") + std::strerror(errno), tmp);
   std::string buf;
@@ -155,6 +156,7 @@ Status WriteArchive(Db& db, const std::string& tmp, const ChainHead& start, std:
       }
       sqlite3_reset(st);
       if (rc != SQLITE_ROW && rc != SQLITE_DONE) ok = false;
+      if (ok && opt.progress) opt.progress("written", n, last - start.seq + 1);
       if (got < kScanSlice) break;  // the end of the range
     }
     VerifyReport rep = v.Finish();
@@ -246,7 +248,7 @@ Result<ArchiveReport> ArchiveAuditLog(const std::string& data_dir, const Archive
   const std::string tmp = opt.out_path + ".tmp";
   std::vector<std::string> batch_end_hash;
   std::string last_hash;
-  if (Status s = WriteArchive(db, tmp, start_expected, last, opt.batch, batch_end_hash, last_hash); !s.ok()) {
+  if (Status s = WriteArchive(db, tmp, start_expected, last, opt, batch_end_hash, last_hash); !s.ok()) {
     return s.error();
   }
   if (std::rename(tmp.c_str(), opt.out_path.c_str()) != 0) {
@@ -295,7 +297,7 @@ Result<ArchiveReport> ArchiveAuditLog(const std::string& data_dir, const Archive
       (void)db.Exec("ROLLBACK");
       return s.error();
     }
-    if (opt.progress) opt.progress(e - *first + 1, total);
+    if (opt.progress) opt.progress("deleted", e - *first + 1, total);
   }
   report.first_seq = *first;
   report.last_seq = last;

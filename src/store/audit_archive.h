@@ -21,6 +21,7 @@
 #include <functional>
 #include <optional>
 #include <string>
+#include <string_view>
 
 #include "audit/audit.h"
 #include "core/result.h"
@@ -33,7 +34,9 @@ struct ArchiveOptions {
   std::int64_t before_ms = 0;       // ... or the records older than this (unix ms), oldest first
   std::string secret;               // the server secret: signs the anchor
   std::size_t batch = 2000;         // records deleted per transaction
-  std::function<void(std::int64_t done, std::int64_t total)> progress;  // during the deletes
+  // Progress: `phase` is "written" (records written to the archive, every kScanSlice) or "deleted"
+  // (records deleted from the log, every batch).
+  std::function<void(std::string_view phase, std::int64_t done, std::int64_t total)> progress;
 };
 
 struct ArchiveReport {

@@ -172,7 +172,8 @@ TEST(AuditArchiveWhileServing, NothingIsLostAndTheWholeHistoryVerifies) {
   for (auto& c : clients) c.join();
   ASSERT_EQ(code, 0) << out;
   EXPECT_NE(out.find("archived records 1 to 300 (300)"), std::string::npos) << out;
-  EXPECT_NE(out.find("deleted 300 of 300"), std::string::npos) << out;
+  EXPECT_NE(out.find("written 300 of 300 records to the archive"), std::string::npos) << out;
+  EXPECT_NE(out.find("deleted 300 of 300 archived records from the log"), std::string::npos) << out;
   EXPECT_EQ(non_200.load(), 0);
   EXPECT_EQ(s.Terminate(), 0) << s.stderr_text();
 

@@ -87,9 +87,10 @@ TEST_F(AuditArchiveTest, ArchivesAPrefixAndTheWholeHistoryVerifies) {
   }
   std::vector<std::int64_t> progress;
   ArchiveOptions o = Options("a1.jsonl", 30);
-  o.progress = [&](std::int64_t done, std::int64_t total) {
+  std::vector<std::int64_t> written;
+  o.progress = [&](std::string_view phase, std::int64_t done, std::int64_t total) {
     EXPECT_EQ(total, 30);
-    progress.push_back(done);
+    (phase == "deleted" ? progress : written).push_back(done);
   };
   auto rep = ArchiveAuditLog(dir_, o);
   ASSERT_TRUE(rep.ok()) << rep.error().ToString();
@@ -98,6 +99,7 @@ TEST_F(AuditArchiveTest, ArchivesAPrefixAndTheWholeHistoryVerifies) {
   EXPECT_EQ(rep->records, 30);
   EXPECT_EQ(rep->last_hash, hash30);
   EXPECT_EQ(progress, (std::vector<std::int64_t>{7, 14, 21, 28, 30}));  // one per delete transaction
+  EXPECT_EQ(written, (std::vector<std::int64_t>{30}));                   // one per slice read
   EXPECT_EQ(testing::AuditCount(dir_), 20);
   EXPECT_EQ(testing::AuditScalar(dir_, "SELECT min(seq) FROM audit"), 31);
   EXPECT_FALSE(std::filesystem::exists(o.out_path + ".tmp"));
@@ -192,9 +194,15 @@ TEST_F(AuditArchiveTest, LongLogsAreReadAndArchivedInSlices) {
   Fill(n);
   ArchiveOptions o = Options("long.jsonl", 2 * static_cast<std::int64_t>(kScanSlice) + 1);
   o.batch = 500;
+  std::vector<std::int64_t> written;
+  o.progress = [&](std::string_view phase, std::int64_t done, std::int64_t) {
+    if (phase == "written") written.push_back(done);
+  };
   auto rep = ArchiveAuditLog(dir_, o);
   ASSERT_TRUE(rep.ok()) << rep.error().ToString();
   EXPECT_EQ(rep->records, 2 * static_cast<std::int64_t>(kScanSlice) + 1);
+  const auto slice = static_cast<std::int64_t>(kScanSlice);
+  EXPECT_EQ(written, (std::vector<std::int64_t>{slice, 2 * slice, 2 * slice + 1}));  // a read transaction each
   std::int64_t expect = 1;
   ASSERT_TRUE(ReadAuditArchive(o.out_path, [](const ChainHead&) {}, [&](const AuditRecord& r) {
                 return r.seq == expect++;
@@ -299,8 +307,8 @@ TEST_F(AuditArchiveTest, AnArchivingRunKilledHalfWayLeavesAConsistentLogAndRunsA
   ASSERT_GE(pid, 0);
   if (pid == 0) {
     ArchiveOptions o = Options("first.jsonl", 30);
-    o.progress = [](std::int64_t done, std::int64_t) {
-      if (done >= 14) _exit(0);  // dies after two delete transactions
+    o.progress = [](std::string_view phase, std::int64_t done, std::int64_t) {
+      if (phase == "deleted" && done >= 14) _exit(0);  // dies after two delete transactions
     };
     (void)ArchiveAuditLog(dir_, o);
     _exit(3);
