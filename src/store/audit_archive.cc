@@ -130,16 +130,7 @@ Status WriteArchive(Db& db, const std::string& tmp, const ChainHead& start, std:
       std::size_t got = 0;
       while (ok && (rc = sqlite3_step(st)) == SQLITE_ROW) {
         ++got;
-        AuditRecord r;
-        r.seq = sqlite3_column_int64(st, 0);
-        r.kind = ColumnText(st, 1);
-        r.request_id = ColumnText(st, 2);
-        r.time_ms = sqlite3_column_int64(st, 3);
-        r.body_sha256 = ColumnText(st, 4);
-        r.prev = ColumnText(st, 5);
-        r.hash = ColumnText(st, 6);
-        r.payload = ColumnText(st, 7);
-        r.response = ColumnText(st, 8);
+        AuditRecord r = RowToRecord(st);
         from = r.seq + 1;
         if (!v.Add(r)) {
           ok = false;

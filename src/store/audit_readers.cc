@@ -3,7 +3,6 @@
 #include "store/audit_archive.h"
 
 namespace vigil {
-namespace {
 
 AuditRecord RowToRecord(sqlite3_stmt* st) {
   AuditRecord r;
@@ -18,8 +17,6 @@ AuditRecord RowToRecord(sqlite3_stmt* st) {
   r.response = ColumnText(st, 8);
   return r;
 }
-
-}  // namespace
 
 std::string ColumnText(sqlite3_stmt* st, int col) {
   const unsigned char* p = sqlite3_column_text(st, col);

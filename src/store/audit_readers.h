@@ -22,6 +22,8 @@ inline constexpr std::size_t kScanSlice = 1024;
 
 // A column as a string (empty for NULL).
 std::string ColumnText(sqlite3_stmt* st, int col);
+// The current row of a statement that selects kAuditColumns.
+AuditRecord RowToRecord(sqlite3_stmt* st);
 
 class AuditReaders {
  public:

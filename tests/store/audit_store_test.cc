@@ -98,6 +98,32 @@ class AuditStoreTest : public ::testing::Test {
     return st;
   }
 
+  // A store whose WAL restarts every 8 MB (overdue past 32 MB) holding one record, and in
+  // `reader` another connection with a read transaction open on it: its snapshot pins the WAL
+  // until the caller commits and closes it.
+  std::unique_ptr<AuditStore> OpenPinned(std::size_t pinned_max_bytes, sqlite3** reader) {
+    SqliteAuditOptions opt;
+    opt.synchronous = "normal";
+    opt.head_secret = "0123456789abcdef0123456789abcdef";
+    opt.wal_restart_bytes = 8u << 20;
+    opt.wal_pinned_max_bytes = pinned_max_bytes;
+    auto opened = OpenSqliteAuditStore(dir_, opt);
+    if (!opened.ok()) {
+      ADD_FAILURE() << opened.error().ToString();
+      return nullptr;
+    }
+    EXPECT_EQ(AppendSync(**opened, "first", "{}").status, AppendResult::Status::kOk);
+    sqlite3* db = nullptr;
+    if (sqlite3_open_v2((dir_ + "/audit.db").c_str(), &db, SQLITE_OPEN_READONLY, nullptr) != SQLITE_OK ||
+        sqlite3_exec(db, "BEGIN; SELECT count(*) FROM audit;", nullptr, nullptr, nullptr) != SQLITE_OK) {
+      ADD_FAILURE() << "cannot open a reader";
+      sqlite3_close(db);
+      db = nullptr;
+    }
+    *reader = db;
+    return std::move(*opened);
+  }
+
   VerifyReport Verify() {
     auto s = Open("normal");  // reading only; do not refuse a truncated log
     ChainVerifier v(s->SignedHead());
@@ -275,17 +301,9 @@ TEST_F(AuditStoreTest, WalIsRestartedUnderContinuousAppends) {
 // writer used to wait the whole busy timeout (5 s) on that reader after every group; now it waits
 // 100 ms and backs off, and the WAL is restarted once the reader is gone.
 TEST_F(AuditStoreTest, AReaderPinningTheWalDoesNotStallTheWriter) {
-  SqliteAuditOptions opt;
-  opt.synchronous = "normal";
-  opt.head_secret = "0123456789abcdef0123456789abcdef";
-  opt.wal_restart_bytes = 8u << 20;  // overdue past 32 MB
-  auto opened = OpenSqliteAuditStore(dir_, opt);
-  ASSERT_TRUE(opened.ok()) << opened.error().ToString();
-  auto s = std::move(*opened);
-  ASSERT_EQ(AppendSync(*s, "first", "{}").status, AppendResult::Status::kOk);
   sqlite3* reader = nullptr;
-  ASSERT_EQ(sqlite3_open_v2((dir_ + "/audit.db").c_str(), &reader, SQLITE_OPEN_READONLY, nullptr), SQLITE_OK);
-  ASSERT_EQ(sqlite3_exec(reader, "BEGIN; SELECT count(*) FROM audit;", nullptr, nullptr, nullptr), SQLITE_OK);
+  auto s = OpenPinned(std::size_t{1} << 30, &reader);
+  ASSERT_TRUE(s && reader);
 
   const std::string filler(3500, 'x');
   std::atomic<long long> slowest_ms{0};
@@ -329,18 +347,9 @@ TEST_F(AuditStoreTest, AReaderPinningTheWalDoesNotStallTheWriter) {
 // ... but not without bound: once a pinned WAL reaches wal_pinned_max_bytes the writer waits for
 // the reader (so that the disk does not fill), and goes on once the reader is gone.
 TEST_F(AuditStoreTest, APinnedWalPastItsBoundHoldsTheWriterUntilTheReaderEnds) {
-  SqliteAuditOptions opt;
-  opt.synchronous = "normal";
-  opt.head_secret = "0123456789abcdef0123456789abcdef";
-  opt.wal_restart_bytes = 8u << 20;
-  opt.wal_pinned_max_bytes = 40u << 20;
-  auto opened = OpenSqliteAuditStore(dir_, opt);
-  ASSERT_TRUE(opened.ok()) << opened.error().ToString();
-  auto s = std::move(*opened);
-  ASSERT_EQ(AppendSync(*s, "first", "{}").status, AppendResult::Status::kOk);
   sqlite3* reader = nullptr;
-  ASSERT_EQ(sqlite3_open_v2((dir_ + "/audit.db").c_str(), &reader, SQLITE_OPEN_READONLY, nullptr), SQLITE_OK);
-  ASSERT_EQ(sqlite3_exec(reader, "BEGIN; SELECT count(*) FROM audit;", nullptr, nullptr, nullptr), SQLITE_OK);
+  auto s = OpenPinned(40u << 20, &reader);
+  ASSERT_TRUE(s && reader);
   const std::string filler(3500, 'x');
   std::atomic<int> appended{0};
   std::atomic<bool> stop{false};
