@@ -160,8 +160,8 @@ void RegisterAuditCommands(CLI::App& app, int& exit_code) {
     std::cout << "archived records " << rep->first_seq << " to " << rep->last_seq << " (" << rep->records
               << ") to " << out << "; the log now starts at record " << rep->last_seq + 1 << ", after "
               << rep->last_hash << "\n";
-    std::cerr << "a running server keeps the archived request ids in its index (about 16 bytes each, "
-              << rep->records * 16 / 1024 << " KB here) until it restarts\n";
+    std::cerr << "a running server drops the archived request ids from its index within a minute, once they are a "
+                 "quarter of it\n";
   });
   auto* show = audit->add_subcommand("show", "Print the record of a request id or evidence id");
   show->add_option("id", id, "request_id")->required();

@@ -116,7 +116,7 @@ Status VigilApp::RegisterAuditMetrics() {
   auto writable = reg.AddGauge("vigil_audit_writable", "1 while the audit log takes writes; 0 after a failed commit (until a write succeeds again) or a failed fsync (until restart). The server is not ready while it is 0.");
   auto free_bytes = reg.AddGauge("vigil_data_dir_free_bytes", "Bytes free for vigil on the data directory's filesystem (statvfs f_bavail).");
   auto log_bytes = reg.AddGauge("vigil_audit_log_bytes", "Size of the audit log's files on disk (audit.db and its WAL).");
-  auto index_bytes = reg.AddGauge("vigil_audit_request_index_bytes", "Memory of the request-id index (11-23 bytes per record in the log since the server started; archived records leave it at the next restart).");
+  auto index_bytes = reg.AddGauge("vigil_audit_request_index_bytes", "Memory of the request-id index (11-23 bytes per record in the live log; rebuilt without archived records once they are a quarter of it)");
   for (const auto* r : {&groups, &records, &syncs, &sync_s, &restarts, &wal_bytes, &failures}) {
     if (!r->ok()) return r->error();
   }

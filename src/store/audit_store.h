@@ -53,6 +53,7 @@ struct AuditStoreStats {
   std::uint64_t commit_failures = 0;  // group commits that failed (disk full, I/O error, locked)
   std::uint64_t log_bytes = 0;        // size of the log's files on disk
   std::uint64_t request_index_bytes = 0;  // memory of the request-id index (idempotency, lookups)
+  std::uint64_t request_index_records = 0;  // ids in it
 };
 
 class AuditStore {

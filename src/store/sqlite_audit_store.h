@@ -30,6 +30,9 @@ struct SqliteAuditOptions {
   // restarted. The writer goes on meanwhile and the WAL grows, up to this bound; past it the writer
   // waits for that reader (decisions queue, then get 503), so that the disk does not fill.
   std::size_t wal_pinned_max_bytes = std::size_t{1} << 30;
+  // How often the writer looks whether records were archived (the anchor moved); once a quarter
+  // of the request-id index is archived ids, the index is rebuilt from the live log and swapped in.
+  std::chrono::milliseconds index_compaction_interval{60000};
   // After a failed commit (the disk full, an I/O error, the database locked by another process)
   // the store is not ready. While no record arrives to try again, the writer tries a small write
   // of its own this often, so that readiness comes back once the disk does, even when a load

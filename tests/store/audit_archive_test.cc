@@ -227,6 +227,41 @@ TEST_F(AuditArchiveTest, LongLogsAreReadAndArchivedInSlices) {
   EXPECT_NE(out.find("ok: " + std::to_string(n) + " records"), std::string::npos) << out;
 }
 
+// A running server's request-id index gives back the archived ids: once a quarter of it is
+// archived, the writer rebuilds it from the live log on a thread of its own and swaps it in, with
+// the ids appended meanwhile; idempotency holds for every live id throughout.
+TEST_F(AuditArchiveTest, TheRunningStoresIndexLetsGoOfArchivedIds) {
+  SqliteAuditOptions opt;
+  opt.synchronous = "normal";
+  opt.head_secret = kSecret;
+  opt.index_compaction_interval = std::chrono::milliseconds(20);
+  auto opened = OpenSqliteAuditStore(dir_, opt);
+  ASSERT_TRUE(opened.ok()) << opened.error().ToString();
+  auto s = std::move(*opened);
+  for (int i = 1; i <= 400; ++i) ASSERT_EQ(Append(*s, "req_" + std::to_string(i), 1000LL * i).seq, i);
+  EXPECT_EQ(s->stats().request_index_records, 400u);
+  ASSERT_TRUE(ArchiveAuditLog(dir_, Options("a.jsonl", 300)).ok());
+  int n = 400;
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+  while (s->stats().request_index_records >= 400 && std::chrono::steady_clock::now() < deadline) {
+    ++n;
+    ASSERT_EQ(Append(*s, "req_" + std::to_string(n), 1000LL * n).seq, n);
+  }
+  for (int i = 0; i < 20; ++i, ++n) ASSERT_EQ(Append(*s, "req_" + std::to_string(n + 1), 1000LL * (n + 1)).seq, n + 1);
+  EXPECT_EQ(s->stats().request_index_records, static_cast<std::uint64_t>(n - 300)) << "exactly the live records";
+  EXPECT_FALSE(s->FindByRequestId("req_10")->has_value());
+  for (int i : {301, 350, 400, n - 25, n}) {
+    auto found = s->FindByRequestId("req_" + std::to_string(i));
+    ASSERT_TRUE(found.ok() && found->has_value()) << i;
+    EXPECT_EQ((*found)->seq, i);
+    EXPECT_EQ(Append(*s, "req_" + std::to_string(i), 1).status, AppendResult::Status::kDuplicate) << i;
+  }
+  s.reset();
+  auto [code, out] = VerifyCli(" --archive " + dir_ + "/a.jsonl");
+  EXPECT_EQ(code, 0) << out;
+  EXPECT_NE(out.find("ok: " + std::to_string(n) + " records"), std::string::npos) << out;
+}
+
 TEST_F(AuditArchiveTest, ABrokenChainIsNotArchivedAndNothingChanges) {
   Fill(20);
   ASSERT_TRUE(testing::AuditExec(dir_, "UPDATE audit SET payload = replace(payload, 'abc', 'abd') WHERE seq = 7"));
