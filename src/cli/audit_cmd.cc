@@ -1,5 +1,6 @@
 // vigil audit verify | archive | show, and vigil keys add.
 #include <chrono>
+#include <filesystem>
 #include <iostream>
 
 #include "auth/keys.h"
@@ -11,7 +12,18 @@
 namespace vigil::cli {
 namespace {
 
+// The audit commands read an existing log: in a directory without one they say so, and create
+// nothing (no empty log reported as intact, no new secret beside it).
+Status RequireLog(const std::string& data) {
+  std::error_code ec;
+  if (!std::filesystem::exists(data + "/audit.db", ec)) {
+    return Error::NotFound("no audit log here (is --data the server's data directory?)", data);
+  }
+  return Status::Ok();
+}
+
 Result<std::unique_ptr<AuditStore>> OpenStore(const std::string& data) {
+  if (Status s = RequireLog(data); !s.ok()) return s.error();
   auto secret = LoadOrCreateServerSecret(data);
   if (!secret.ok()) return secret.error();
   SqliteAuditOptions opt;
@@ -118,7 +130,8 @@ void RegisterAuditCommands(CLI::App& app, int& exit_code) {
       exit_code = 2;
       return;
     }
-    auto secret = LoadOrCreateServerSecret(data);
+    Status present = RequireLog(data);
+    auto secret = present.ok() ? LoadOrCreateServerSecret(data) : Result<std::string>(present.error());
     if (!secret.ok()) {
       std::cerr << "error: " << secret.error().ToString() << "\n";
       exit_code = 2;

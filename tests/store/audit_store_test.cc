@@ -504,5 +504,19 @@ TEST_F(AuditStoreTest, VerifyCommandNamesTheBadRecord) {
   EXPECT_NE(out.find("BROKEN at record 9 (request_id req_9)"), std::string::npos) << out;
 }
 
+// Pointed at a directory without a log (a wrong --data), the audit commands say so and create
+// nothing: before, verify created an empty log and a secret there and reported "ok: 0 records".
+TEST_F(AuditStoreTest, AuditCommandsOnADirectoryWithoutALogSaySoAndCreateNothing) {
+  std::filesystem::create_directories(dir_);
+  const std::vector<std::string> commands = {" audit verify --data ", " audit show some_id --data ",
+                                             " audit archive --through 10 --out " + dir_ + "/a.jsonl --data "};
+  for (const std::string& cmd : commands) {
+    auto [code, out] = testing::Run(testing::VigilBinary() + cmd + dir_ + " 2>&1");
+    EXPECT_EQ(code, 2) << cmd << out;
+    EXPECT_NE(out.find("no audit log here"), std::string::npos) << cmd << out;
+  }
+  EXPECT_TRUE(std::filesystem::is_empty(dir_));
+}
+
 }  // namespace
 }  // namespace vigil
