@@ -22,7 +22,7 @@
 #include "core/thread_name.h"
 #include "store/audit_archive.h"
 #include "store/audit_readers.h"
-#include "store/request_id_index.h"
+#include "store/live_request_index.h"
 #include "store/signed_head.h"
 #include "store/wal_keeper.h"
 
@@ -68,7 +68,7 @@ class SqliteAuditStore final : public AuditStore {
     }
     cv_.notify_all();
     if (writer_.joinable()) writer_.join();
-    if (compactor_.joinable()) compactor_.join();
+    ids_.reset();  // waits for a rebuild of the request-id index in progress
     {
       std::lock_guard lk(sync_mu_);
       sync_stop_ = true;
@@ -163,16 +163,8 @@ class SqliteAuditStore final : public AuditStore {
       Log(LogLevel::kWarn, "audit_head_ahead").Str("detail", msg);
     }
     // Every request id already in the log goes into the index the idempotency check consults.
-    wids_ = ids_.load().get();
-    index_first_seq_ = last_seq_ + 1;
-    sqlite3_prepare_v2(db_, "SELECT seq, request_id FROM audit WHERE request_id IS NOT NULL", -1, &st, nullptr);
-    while (sqlite3_step(st) == SQLITE_ROW) {
-      const auto* t = sqlite3_column_text(st, 1);
-      const std::int64_t seq = sqlite3_column_int64(st, 0);
-      wids_->Add(std::string_view(reinterpret_cast<const char*>(t), static_cast<std::size_t>(sqlite3_column_bytes(st, 1))), seq);
-      index_first_seq_ = std::min(index_first_seq_, seq);
-    }
-    sqlite3_finalize(st);
+    ids_ = std::make_unique<LiveRequestIndex>(path, opt_.head_secret, opt_.index_compaction_interval, kBusyTimeoutMs);
+    if (!ids_->Build(last_seq_)) return Error::Io("cannot read the request ids of the audit log", path);
     healthy_ = true;
     writer_ = std::thread([this] {
       NameThisThread("audit-writer");
@@ -211,7 +203,7 @@ class SqliteAuditStore final : public AuditStore {
   }
 
   Result<std::optional<AuditRecord>> FindByRequestId(const std::string& request_id) override {
-    const std::vector<std::int64_t> seqs = ids_.load()->Candidates(request_id);
+    const std::vector<std::int64_t> seqs = ids_->Candidates(request_id);
     if (seqs.empty()) return std::optional<AuditRecord>();  // never seen: no read
     return readers_.FindAt(seqs, request_id);
   }
@@ -245,9 +237,8 @@ class SqliteAuditStore final : public AuditStore {
       struct stat sb {};
       if (::stat((dir_ + f).c_str(), &sb) == 0) s.log_bytes += static_cast<std::uint64_t>(sb.st_size);
     }
-    const std::shared_ptr<RequestIdIndex> ids = ids_.load();
-    s.request_index_bytes = ids->bytes();
-    s.request_index_records = ids->size();
+    s.request_index_bytes = ids_ ? ids_->bytes() : 0;
+    s.request_index_records = ids_ ? ids_->size() : 0;
     return s;
   }
 
@@ -270,7 +261,7 @@ class SqliteAuditStore final : public AuditStore {
   // Whether a record with this request id is in the log, including this transaction's inserts
   // (the writer's own connection sees them).
   bool InLog(const std::string& request_id) {
-    for (std::int64_t seq : wids_->Candidates(request_id)) {
+    for (std::int64_t seq : ids_->WriterCandidates(request_id)) {
       sqlite3_bind_int64(id_at_seq_, 1, seq);
       bool same = false;
       if (sqlite3_step(id_at_seq_) == SQLITE_ROW) {
@@ -321,93 +312,13 @@ class SqliteAuditStore final : public AuditStore {
       WriteBatch(batch);
       batch.clear();
       if (wal_->RestartIfLong(db_)) wal_restarts_.fetch_add(1, std::memory_order_relaxed);
-      MaybeCompactIndex();
+      ids_->MaybeCompact(db_, last_seq_);
       {
         std::lock_guard lk(mu_);
         batch_size_ = 0;
       }
       drained_.notify_all();
     }
-  }
-
-  // Writer thread, between groups. Once a quarter or more of the indexed records have been archived
-  // (`vigil audit archive` moved the anchor past them), a fresh index of the live log is built on
-  // a thread of its own and swapped in, so that the memory of archived ids comes back without a
-  // restart. Checked every `index_compaction_interval`.
-  void MaybeCompactIndex() {
-    if (compactor_.joinable()) {
-      {
-        std::lock_guard lk(compact_mu_);
-        if (!compact_done_) return;  // still scanning
-        compact_done_ = false;
-      }
-      compactor_.join();
-      std::shared_ptr<RequestIdIndex> fresh = std::move(compacted_);
-      if (!fresh) {
-        pending_.clear();
-        Log(LogLevel::kWarn, "audit_index_compaction_failed");
-        return;
-      }
-      for (const auto& [id, seq] : pending_) fresh->Add(id, seq);
-      pending_.clear();
-      const std::size_t bytes_before = wids_->bytes(), records_before = wids_->size();
-      wids_ = fresh.get();
-      ids_.store(std::move(fresh));
-      index_first_seq_ = compact_from_;
-      Log(LogLevel::kInfo, "audit_index_compacted")
-          .Int("records_before", static_cast<std::int64_t>(records_before))
-          .Int("records", static_cast<std::int64_t>(wids_->size()))
-          .Int("bytes_before", static_cast<std::int64_t>(bytes_before))
-          .Int("bytes", static_cast<std::int64_t>(wids_->bytes()));
-      return;
-    }
-    const auto now = std::chrono::steady_clock::now();
-    if (now < next_compact_check_) return;
-    next_compact_check_ = now + opt_.index_compaction_interval;
-    auto anchor = ReadAuditAnchor(db_, opt_.head_secret);
-    if (!anchor.ok() || !*anchor) return;
-    const std::int64_t from = (*anchor)->seq;
-    const std::int64_t gone = from - index_first_seq_;
-    if (gone <= 0 || static_cast<std::size_t>(gone) * 4 < wids_->size()) return;
-    compact_from_ = from;
-    const std::size_t live = wids_->size() > static_cast<std::size_t>(gone) ? wids_->size() - static_cast<std::size_t>(gone) : 0;
-    compactor_ = std::thread([this, from, upto = last_seq_, live] {
-      NameThisThread("audit-index");
-      auto fresh = std::make_shared<RequestIdIndex>(std::max<std::size_t>(live * 2, 1024));
-      const bool ok = ScanIds(from, upto, *fresh);
-      std::lock_guard lk(compact_mu_);
-      compacted_ = ok ? std::move(fresh) : nullptr;
-      compact_done_ = true;
-    });
-  }
-
-  // The request ids of records from..upto, read in slices (each its own read transaction, so the
-  // scan never pins the WAL) on a connection of its own.
-  bool ScanIds(std::int64_t from, std::int64_t upto, RequestIdIndex& into) const {
-    sqlite3* db = nullptr;
-    sqlite3_stmt* st = nullptr;
-    bool ok = sqlite3_open_v2((dir_ + "/audit.db").c_str(), &db, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, nullptr) == SQLITE_OK;
-    if (ok) sqlite3_busy_timeout(db, kBusyTimeoutMs);
-    ok = ok && sqlite3_prepare_v2(db, ("SELECT seq, request_id FROM audit WHERE seq >= ? AND seq <= ? AND request_id IS NOT NULL "
-                                       "ORDER BY seq LIMIT " + std::to_string(kScanSlice)).c_str(), -1, &st, nullptr) == SQLITE_OK;
-    for (std::int64_t next = from; ok;) {
-      sqlite3_bind_int64(st, 1, next);
-      sqlite3_bind_int64(st, 2, upto);
-      std::size_t got = 0;
-      int rc;
-      while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        ++got;
-        const auto* t = sqlite3_column_text(st, 1);
-        next = sqlite3_column_int64(st, 0) + 1;
-        into.Add(std::string_view(reinterpret_cast<const char*>(t), static_cast<std::size_t>(sqlite3_column_bytes(st, 1))), next - 1);
-      }
-      sqlite3_reset(st);
-      ok = rc == SQLITE_DONE;
-      if (got < kScanSlice) break;
-    }
-    sqlite3_finalize(st);
-    sqlite3_close(db);
-    return ok;
   }
 
   // A one-row write transaction: when it commits, the store is ready again.
@@ -466,10 +377,9 @@ class SqliteAuditStore final : public AuditStore {
       sqlite3_reset(insert_);
       sqlite3_clear_bindings(insert_);
       if (rc == SQLITE_DONE) {
-        if (!q.request_id.empty() && !wids_->Add(q.request_id, s)) {
+        if (!q.request_id.empty() && !ids_->Add(q.request_id, s)) {
           Log(LogLevel::kError, "audit_index_full").Int("seq", s);  // past 2^40 records
         }
-        if (!q.request_id.empty() && compactor_.joinable()) pending_.emplace_back(q.request_id, s);
         seq = s;
         prev = h;
         res.status = AppendResult::Status::kOk;
@@ -680,20 +590,7 @@ class SqliteAuditStore final : public AuditStore {
   std::atomic<std::uint64_t> groups_{0}, records_{0}, syncs_{0}, sync_ns_{0}, wal_restarts_{0};
   std::unique_ptr<WalKeeper> wal_;
 
-  // The request-id index. Readers load it; the writer adds to it through `wids_` and replaces it
-  // whole when archived records leave the log (MaybeCompactIndex).
-  std::atomic<std::shared_ptr<RequestIdIndex>> ids_{std::make_shared<RequestIdIndex>()};
-  RequestIdIndex* wids_ = nullptr;   // the writer's view of ids_ (it is the only one to replace it)
-  std::int64_t index_first_seq_ = 1; // the first seq the index was built from
-  // Compaction: a thread scans the live log into a fresh index while the writer goes on; ids the
-  // writer adds meanwhile are kept in `pending_` and added to the fresh index before the swap.
-  std::thread compactor_;
-  std::mutex compact_mu_;
-  bool compact_done_ = false;                    // under compact_mu_
-  std::shared_ptr<RequestIdIndex> compacted_;    // under compact_mu_; null when the scan failed
-  std::int64_t compact_from_ = 0;
-  std::vector<std::pair<std::string, std::int64_t>> pending_;
-  std::chrono::steady_clock::time_point next_compact_check_{};
+  std::unique_ptr<LiveRequestIndex> ids_;  // made in Open
   AuditReaders readers_{dir_ + "/audit.db"};
 };
 
