@@ -59,6 +59,13 @@ echo "== half of vigil's maximum (~$half req/s: $CONNS connections, exponential 
 for target in floor vigil; do
   url=$FLOOR/v1/decisions; [ "$target" = vigil ] && url=$VIGIL/v1/decisions
   DELAY_MS=$(calibrate "$url"); export DELAY_MS
+  [ "$target" = vigil ] && curl -s "$VIGIL/metrics" > "$TMP/before.prom"
   run "${target}_half" "$url" "$HERE/wrk/paced.lua"
 done
+# The server's own view of the half-rate run: the whole decision, the audit stage (queued until
+# durable), and the disk work under it. With synchronous=full every decision waits for one fsync,
+# so the fsyncs' p99 is a floor under the decisions' p99.
+curl -s "$VIGIL/metrics" > "$TMP/after.prom"
+/usr/bin/python3 "$HERE/histogram_delta.py" "$TMP/before.prom" "$TMP/after.prom" vigil_decision_latency_seconds \
+  vigil_audit_fsync_duration_seconds vigil_audit_commit_duration_seconds | sed 's/^/server, half rate: /'
 "$BUILD/src/vigil" audit verify --data "$TMP/data"

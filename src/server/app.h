@@ -15,6 +15,7 @@
 #include "server/http_server.h"
 #include "server/module.h"
 #include "store/audit_store.h"
+#include "store/sqlite_audit_store.h"
 
 namespace vigil {
 
@@ -59,13 +60,14 @@ class VigilApp : public HttpHandler {
   // Checks the key and scope; on failure responds and returns false.
   bool Authorize(const HttpRequest& req, std::uint8_t scope, Responder& respond, std::string* key_id);
   std::int64_t NowMs() const;
+  Status ObserveAuditDisk(SqliteAuditOptions& opt);
   Status RegisterAuditMetrics();
 
   ServerConfig cfg_;
   std::string secret_;
+  std::unique_ptr<MetricsRegistry> metrics_;  // before store_ and modules_: outlives them (both observe into it)
   std::unique_ptr<AuditStore> store_;
   std::unique_ptr<Authenticator> auth_;
-  std::unique_ptr<MetricsRegistry> metrics_;  // before modules_: outlives them
   std::atomic<std::shared_ptr<const DecisionEngine>> engine_;
   std::atomic<bool> shutting_down_{false};
   std::vector<std::unique_ptr<ServerModule>> modules_;

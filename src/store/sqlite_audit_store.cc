@@ -309,9 +309,11 @@ class SqliteAuditStore final : public AuditStore {
         }
         batch_size_ = n;
       }
+      const auto began = std::chrono::steady_clock::now();
       WriteBatch(batch);
       batch.clear();
       if (wal_->RestartIfLong(db_)) wal_restarts_.fetch_add(1, std::memory_order_relaxed);
+      if (opt_.on_commit) opt_.on_commit(std::chrono::duration<double>(std::chrono::steady_clock::now() - began).count());
       ids_->MaybeCompact(db_, last_seq_);
       {
         std::lock_guard lk(mu_);
@@ -514,9 +516,11 @@ class SqliteAuditStore final : public AuditStore {
       std::string error = open_error;
       const auto t0 = std::chrono::steady_clock::now();
       if (error.empty() && ::fdatasync(fd) != 0) error = std::string("fdatasync of the WAL failed: ") + std::strerror(errno);
+      const auto took = std::chrono::steady_clock::now() - t0;
       syncs_.fetch_add(1, std::memory_order_relaxed);
-      sync_ns_.fetch_add(static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - t0).count()),
+      sync_ns_.fetch_add(static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(took).count()),
                          std::memory_order_relaxed);
+      if (opt_.on_fsync) opt_.on_fsync(std::chrono::duration<double>(took).count());
       {
         std::lock_guard dl(done_mu_);
         if (!error.empty()) {

@@ -7,6 +7,7 @@
 #pragma once
 
 #include <chrono>
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -39,6 +40,11 @@ struct SqliteAuditOptions {
   // balancer has stopped sending it decisions. (A failed fsync is different: the store stays not
   // ready until it is restarted.)
   std::chrono::milliseconds writable_probe_interval{1000};
+  // Observers of the disk work behind each acknowledgement (the server's latency histograms);
+  // either may be empty. Called on the writer and sync threads: cheap and thread-safe.
+  std::function<void(double seconds)> on_commit;  // a group: its inserts, its commit, and the
+                                                  // checkpoint that restarts the WAL when due
+  std::function<void(double seconds)> on_fsync;   // an fdatasync of the WAL (synchronous: full)
 };
 
 // Opens (creating if needed) DIR/audit.db and DIR/audit.head and starts the writer thread.

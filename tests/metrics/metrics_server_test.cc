@@ -2,6 +2,7 @@
 // counts matching the requests sent, and random client versions do not grow the series count.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 
 #include <chrono>
@@ -9,6 +10,8 @@
 #include <regex>
 #include <set>
 #include <thread>
+#include <utility>
+#include <vector>
 
 #include "metrics/exposition_parser.h"
 #include "support/server_harness.h"
@@ -125,6 +128,35 @@ TEST_F(MetricsServerTest, ScrapeParsesBackWithTheRequestsSent) {
     e = ParseExposition(Scrape());
   }
   EXPECT_EQ(audit_n(), 20);
+  // The same fsyncs and group commits as distributions: one observation each (a group's commit is
+  // observed just after its answers went out, so the scrape may come first), the fsyncs' sum the
+  // counter's seconds (the same measured durations; 1 us for rounding), buckets from 50 us
+  // doubling to 1.6 s, cumulative.
+  const auto delta = [&](const std::string& name) { return e.Sum(name) - first.Sum(name); };
+  for (int i = 0; i < 100 && delta("vigil_audit_commit_duration_seconds_count") < groups; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    e = ParseExposition(Scrape());
+  }
+  EXPECT_EQ(e.types["vigil_audit_fsync_duration_seconds"], "histogram");
+  EXPECT_EQ(e.types["vigil_audit_commit_duration_seconds"], "histogram");
+  EXPECT_EQ(delta("vigil_audit_fsync_duration_seconds_count"), syncs);
+  EXPECT_NEAR(delta("vigil_audit_fsync_duration_seconds_sum"), delta("vigil_audit_sync_seconds_total"), 1e-6);
+  EXPECT_EQ(delta("vigil_audit_commit_duration_seconds_count"), groups);
+  EXPECT_GT(delta("vigil_audit_commit_duration_seconds_sum"), 0);
+  for (const char* h : {"vigil_audit_fsync_duration_seconds", "vigil_audit_commit_duration_seconds"}) {
+    std::vector<std::pair<double, double>> buckets;  // (le, count)
+    for (const auto& smp : e.samples) {
+      if (smp.name != std::string(h) + "_bucket") continue;
+      const std::string& le = smp.labels.at("le");
+      buckets.emplace_back(le == "+Inf" ? INFINITY : std::stod(le), smp.value);
+    }
+    std::sort(buckets.begin(), buckets.end());
+    ASSERT_EQ(buckets.size(), 17u) << h;
+    EXPECT_DOUBLE_EQ(buckets.front().first, 50e-6) << h;
+    EXPECT_DOUBLE_EQ(buckets[15].first, 50e-6 * (1 << 15)) << h;
+    for (std::size_t i = 1; i < buckets.size(); ++i) EXPECT_LE(buckets[i - 1].second, buckets[i].second) << h;
+    EXPECT_EQ(buckets.back().second, e.Sum(std::string(h) + "_count")) << h;
+  }
   const double audit_s = e.Sum("vigil_stage_latency_seconds_sum", txn_audit) -
                          first.Sum("vigil_stage_latency_seconds_sum", txn_audit);
   EXPECT_GT(audit_s, 0);
