@@ -70,8 +70,10 @@ panel("Monitoring events written / dropped", [('rate(vigil_monitoring_events_tot
 panel("Series in the registry", [('vigil_metrics_series', "series")], unit="short", w=8, desc="Label values are bounded; this stays flat under random client versions.")
 endrow()
 panel("Audit log: fsync and wait for durability", [('rate(vigil_audit_sync_seconds_total[$__rate_interval]) / rate(vigil_audit_syncs_total[$__rate_interval])', "mean fsync"),
+      ('histogram_quantile(0.99, sum by (le) (rate(vigil_audit_fsync_duration_seconds_bucket[$__rate_interval])))', "fsync p99"),
+      ('histogram_quantile(0.99, sum by (le) (rate(vigil_audit_commit_duration_seconds_bucket[$__rate_interval])))', "group commit p99"),
       (f'histogram_quantile(0.99, sum by (le) (rate(vigil_stage_latency_seconds_bucket{{{F},stage="audit"}}[$__rate_interval])))', "audit stage p99")], unit="s", w=12,
-      desc="Each decision is answered once its record is durable: a slow disk shows here before it shows in the decision latency.")
+      desc="Each decision is answered once its record is durable: a slow disk shows here before it shows in the decision latency. With synchronous=full every decision waits for one fsync, so the fsync p99 is a floor under the decisions' p99.")
 panel("Audit log: records per group commit and queue", [('rate(vigil_audit_records_total[$__rate_interval]) / rate(vigil_audit_commit_groups_total[$__rate_interval])', "records per group"),
       ('vigil_audit_queue_depth', "queued records")], unit="short", w=12)
 endrow()
