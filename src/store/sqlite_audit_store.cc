@@ -230,7 +230,7 @@ class SqliteAuditStore final : public AuditStore {
     s.syncs = syncs_.load(std::memory_order_relaxed);
     s.sync_seconds = static_cast<double>(sync_ns_.load(std::memory_order_relaxed)) * 1e-9;
     s.syncs_peak = syncs_peak_.load(std::memory_order_relaxed);
-    s.wal_restarts = wal_restarts_.load(std::memory_order_relaxed);
+    s.wal_restarts = wal_ ? wal_->restarts() : 0;
     s.wal_bytes = wal_ ? wal_->frames_written() * (page_size_ + 24) : 0;
     s.commit_failures = commit_failures_.load(std::memory_order_relaxed);
     for (const char* f : {"/audit.db", "/audit.db-wal"}) {
@@ -312,7 +312,7 @@ class SqliteAuditStore final : public AuditStore {
       const auto began = std::chrono::steady_clock::now();
       WriteBatch(batch);
       batch.clear();
-      if (wal_->RestartIfLong(db_)) wal_restarts_.fetch_add(1, std::memory_order_relaxed);
+      wal_->RestartIfLong(db_);
       if (opt_.on_commit) opt_.on_commit(std::chrono::duration<double>(std::chrono::steady_clock::now() - began).count());
       ids_->MaybeCompact(db_, last_seq_);
       {
@@ -591,7 +591,7 @@ class SqliteAuditStore final : public AuditStore {
   std::string sync_error_;          // the first failed fsync's error
   std::thread completer_;
 
-  std::atomic<std::uint64_t> groups_{0}, records_{0}, syncs_{0}, sync_ns_{0}, wal_restarts_{0};
+  std::atomic<std::uint64_t> groups_{0}, records_{0}, syncs_{0}, sync_ns_{0};
   std::unique_ptr<WalKeeper> wal_;
 
   std::unique_ptr<LiveRequestIndex> ids_;  // made in Open

@@ -53,8 +53,17 @@ void WalKeeper::Start() {
 
 int WalKeeper::OnCommit(void* self, sqlite3*, const char*, int frames) {
   auto* k = static_cast<WalKeeper*>(self);
-  // A shorter WAL than after the last commit: this commit started it again from its beginning.
-  const int added = frames >= k->wal_frames_ ? frames - k->wal_frames_ : frames;
+  // Every commit that calls this appended at least one frame, so a WAL no longer than after the
+  // last commit was started again from its beginning by this one: after the writer finished a
+  // checkpoint (RestartIfLong), or by SQLite itself when the checkpointer had copied every frame
+  // before the commit began (under light load, most restarts).
+  const bool restarted = frames <= k->last_commit_frames_;
+  k->last_commit_frames_ = frames;
+  if (restarted) {
+    k->restarts_.fetch_add(1, std::memory_order_relaxed);
+    k->NewCycle();
+  }
+  const int added = frames - k->wal_frames_;
   k->frames_written_.fetch_add(static_cast<std::uint64_t>(added), std::memory_order_relaxed);
   k->wal_frames_ = frames;
   if (frames - k->frames_at_signal_ >= kCheckpointFrames || frames < k->frames_at_signal_) {
@@ -107,6 +116,11 @@ bool WalKeeper::RestartIfLong(sqlite3* writer) {
     }
     return false;
   }
+  NewCycle();
+  return true;
+}
+
+void WalKeeper::NewCycle() {
   pinned_backoff_ = std::chrono::milliseconds(0);
   pinned_retry_at_ = {};
   logged_at_bound_ = false;
@@ -114,7 +128,6 @@ bool WalKeeper::RestartIfLong(sqlite3* writer) {
   frames_at_signal_ = 0;
   backfilled_.store(0, std::memory_order_relaxed);
   restart_wanted_.store(false, std::memory_order_relaxed);
-  return true;
 }
 
 void WalKeeper::LogPinned(std::chrono::steady_clock::time_point now) {

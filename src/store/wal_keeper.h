@@ -50,15 +50,19 @@ class WalKeeper {
   bool RestartIfLong(sqlite3* writer);
   // Pages (frames) appended to the WAL by all commits so far: the log's write volume.
   std::uint64_t frames_written() const { return frames_written_.load(std::memory_order_relaxed); }
+  // Times a commit started the WAL again from its beginning, however it came about.
+  std::uint64_t restarts() const { return restarts_.load(std::memory_order_relaxed); }
 
  private:
   void Run();
+  void NewCycle();  // writer thread: the WAL starts again (or will, with the next commit)
   void LogPinned(std::chrono::steady_clock::time_point now);
 
   const std::string db_path_;
   const int restart_frames_;
   const int pinned_max_frames_;
-  int wal_frames_ = 0;        // writer thread: the WAL's length after the last commit
+  int wal_frames_ = 0;        // writer thread: the WAL's length after the last commit (0 once a restart is due)
+  int last_commit_frames_ = 0;  // writer thread: the WAL's length after the last commit
   int frames_at_signal_ = 0;  // writer thread: the length when the checkpointer was last woken
   const int writer_busy_ms_;
   // Writer thread: after an overdue checkpoint found the WAL pinned by a reader, when to try again.
@@ -73,6 +77,7 @@ class WalKeeper {
   bool stop_ = false;
   bool wanted_ = false;                      // the writer saw another 512 KB of WAL
   std::atomic<std::uint64_t> frames_written_{0};
+  std::atomic<std::uint64_t> restarts_{0};
   std::atomic<int> backfilled_{0};           // frames the checkpointer has copied
   std::atomic<bool> restart_wanted_{false};  // the WAL is long: the writer finishes the checkpoint
   std::thread thread_;

@@ -249,6 +249,29 @@ TEST_F(AuditStoreTest, FullSyncOverlapsFsyncsUpToTheLimit) {
   EXPECT_LE(st.syncs_peak, 3u);
 }
 
+// Under light load the checkpointer (every 500 ms) copies the whole WAL between two records, and
+// SQLite starts the WAL again by itself at the next commit, without the writer's help. Those
+// restarts count too: vigil_audit_wal_restarts_total said 0 for a server that restarted its WAL
+// twice a second. The WAL's bytes stay those of the last record or two.
+TEST_F(AuditStoreTest, WalRestartsThatSqliteMakesByItselfAreCounted) {
+  auto s = Open();
+  ASSERT_TRUE(s);
+  ASSERT_EQ(AppendSync(*s, "light_0", "{\"n\":0}").status, AppendResult::Status::kOk);
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  int n = 1;
+  while (s->stats().wal_restarts < 2 && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(700));  // past one checkpointer pass
+    ASSERT_EQ(AppendSync(*s, "light_" + std::to_string(n), "{\"n\":" + std::to_string(n) + "}").status, AppendResult::Status::kOk);
+    ++n;
+  }
+  EXPECT_GE(s->stats().wal_restarts, 2u) << "after " << n << " records";
+  EXPECT_LT(std::filesystem::file_size(dir_ + "/audit.db-wal"), 64u << 10);
+  s.reset();
+  VerifyReport rep = Verify();
+  EXPECT_TRUE(rep.ok) << rep.problem;
+  EXPECT_EQ(rep.records, n);
+}
+
 // Under continuous appends a background checkpoint never finds the WAL fully copied, so SQLite
 // alone would never restart it and the file would grow with every record. The store finishes the
 // checkpoint itself once the WAL is long (here 8 MB): 16,000 records of 3 KB (about 64 MB of WAL
