@@ -12,6 +12,7 @@
 
 #include "core/crypto.h"
 #include "core/json_writer.h"
+#include "store/audit_database.h"
 #include "store/audit_readers.h"
 
 namespace vigil {
@@ -33,21 +34,14 @@ class Db {
     if (db_) sqlite3_close(db_);
   }
   Status Open(const std::string& path) {
+    path_ = path;
     if (sqlite3_open_v2(path.c_str(), &db_, SQLITE_OPEN_READWRITE, nullptr) != SQLITE_OK) {
       return Error::Io(std::string("cannot open the audit database: ") + sqlite3_errmsg(db_), path);
     }
     sqlite3_busy_timeout(db_, 10000);  // a running server's commits hold the lock for milliseconds
     return Exec("PRAGMA synchronous=FULL");
   }
-  Status Exec(const std::string& sql) {
-    char* err = nullptr;
-    if (sqlite3_exec(db_, sql.c_str(), nullptr, nullptr, &err) != SQLITE_OK) {
-      std::string msg = err ? err : "unknown error";
-      sqlite3_free(err);
-      return Error::Io("audit database: " + msg);
-    }
-    return Status::Ok();
-  }
+  Status Exec(const std::string& sql) { return ExecSql(db_, sql, path_); }
   sqlite3_stmt* Prepare(const std::string& sql) {
     sqlite3_stmt* st = nullptr;
     if (sqlite3_prepare_v2(db_, sql.c_str(), -1, &st, nullptr) != SQLITE_OK) return nullptr;
@@ -68,6 +62,7 @@ class Db {
 
  private:
   sqlite3* db_ = nullptr;
+  std::string path_;
   std::vector<sqlite3_stmt*> stmts_;
 };
 

@@ -20,7 +20,7 @@
 #include "core/crypto.h"
 #include "core/log.h"
 #include "core/thread_name.h"
-#include "store/audit_archive.h"
+#include "store/audit_database.h"
 #include "store/audit_readers.h"
 #include "store/live_request_index.h"
 #include "store/signed_head.h"
@@ -28,20 +28,6 @@
 
 namespace vigil {
 namespace {
-
-constexpr const char* kSchema = R"sql(
-CREATE TABLE IF NOT EXISTS audit (
-  seq         INTEGER PRIMARY KEY,
-  kind        TEXT NOT NULL,
-  request_id  TEXT,        -- looked up through RequestIdIndex (in memory), not a disk index
-  time_ms     INTEGER NOT NULL,
-  body_sha256 TEXT,
-  prev        TEXT NOT NULL,
-  hash        TEXT NOT NULL,
-  payload     TEXT NOT NULL,
-  response    TEXT
-);
-)sql";
 
 // One row the writer rewrites to find out whether the database takes writes again after a failed
 // commit (SqliteAuditOptions::writable_probe_interval). Not part of the chain. Created by the
@@ -94,10 +80,6 @@ class SqliteAuditStore final : public AuditStore {
     std::filesystem::create_directories(dir_, ec);
     if (ec) return Error::Io("cannot create data directory: " + ec.message(), dir_);
     std::string path = dir_ + "/audit.db";
-    if (sqlite3_open_v2(path.c_str(), &db_, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
-                        nullptr) != SQLITE_OK) {
-      return Error::Io(std::string("cannot open audit database: ") + sqlite3_errmsg(db_), path);
-    }
     std::string sync = opt_.synchronous;
     if (sync != "off" && sync != "normal" && sync != "full" && sync != "extra") {
       return Error::Invalid("audit.synchronous must be off, normal, full or extra");
@@ -114,19 +96,12 @@ class SqliteAuditStore final : public AuditStore {
     sync_wal_ = sync == "full";
     // No sync thread would leave every group waiting for an fsync that never comes.
     opt_.parallel_syncs = std::max<std::size_t>(opt_.parallel_syncs, 1);
-    std::string pragmas = "PRAGMA journal_mode=WAL; PRAGMA synchronous=" + (sync_wal_ ? std::string("normal") : sync) +
-                          "; PRAGMA busy_timeout=" + std::to_string(kBusyTimeoutMs) + "; PRAGMA wal_autocheckpoint=0; PRAGMA cache_size=-16384;" +
-                          // A WAL that grew past twice its restart size (a reader pinned it) is cut back
-                          // when it restarts, so the space comes back; in steady state it never gets there.
-                          " PRAGMA journal_size_limit=" + std::to_string(2 * opt_.wal_restart_bytes) + ";";
-    if (Status s = Exec(pragmas); !s.ok()) return s;
-    if (Status s = Exec(kSchema); !s.ok()) return s;
-    {
-      sqlite3_stmt* ps = nullptr;
-      sqlite3_prepare_v2(db_, "PRAGMA page_size", -1, &ps, nullptr);
-      if (sqlite3_step(ps) == SQLITE_ROW) page_size_ = static_cast<std::uint64_t>(sqlite3_column_int64(ps, 0));
-      sqlite3_finalize(ps);
-    }
+    // A WAL that grew past twice its restart size (a reader pinned it) is cut back when it
+    // restarts, so the space comes back; in steady state it never gets there.
+    auto db = OpenAuditDatabase(path, sync_wal_ ? std::string("normal") : sync, kBusyTimeoutMs, 2 * opt_.wal_restart_bytes);
+    if (!db.ok()) return db.error();
+    db_ = *db;
+    page_size_ = AuditPageSize(db_);
     std::string sql = std::string("INSERT INTO audit (") + kAuditColumns + ") VALUES (?,?,?,?,?,?,?,?,?)";
     if (sqlite3_prepare_v2(db_, sql.c_str(), -1, &insert_, nullptr) != SQLITE_OK) {
       return Error::Io(std::string("prepare failed: ") + sqlite3_errmsg(db_), path);
@@ -136,21 +111,10 @@ class SqliteAuditStore final : public AuditStore {
     }
     wal_ = std::make_unique<WalKeeper>(path, opt_.wal_restart_bytes, opt_.wal_pinned_max_bytes, kBusyTimeoutMs);
     sqlite3_wal_hook(db_, &WalKeeper::OnCommit, wal_.get());
-    sqlite3_stmt* st = nullptr;
-    sqlite3_prepare_v2(db_, "SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1", -1, &st, nullptr);
-    if (sqlite3_step(st) == SQLITE_ROW) {
-      last_seq_ = sqlite3_column_int64(st, 0);
-      last_hash_ = ColumnText(st, 1);
-    }
-    sqlite3_finalize(st);
-    if (last_seq_ == 0) {  // every record archived (the archive keeps the newest, but be sure)
-      auto anchor = ReadAuditAnchor(db_, opt_.head_secret);
-      if (!anchor.ok()) return anchor.error();
-      if (*anchor) {
-        last_seq_ = (*anchor)->seq - 1;
-        last_hash_ = (*anchor)->hash;
-      }
-    }
+    auto end = ReadAuditLogEnd(db_, opt_.head_secret);
+    if (!end.ok()) return end.error();
+    last_seq_ = end->seq;
+    last_hash_ = end->hash;
     std::string head_path = dir_ + "/audit.head";
     if (Status hs = head_.Open(head_path, opt_.head_secret); !hs.ok()) return hs;
     // A signed head ahead of the log means records were cut off the end. With synchronous=full
@@ -248,15 +212,7 @@ class SqliteAuditStore final : public AuditStore {
   }
 
  private:
-  Status Exec(const std::string& sql) {
-    char* err = nullptr;
-    if (sqlite3_exec(db_, sql.c_str(), nullptr, nullptr, &err) != SQLITE_OK) {
-      std::string msg = err ? err : "unknown";
-      sqlite3_free(err);
-      return Error::Io("sqlite: " + msg, dir_ + "/audit.db");
-    }
-    return Status::Ok();
-  }
+  Status Exec(const std::string& sql) { return ExecSql(db_, sql, dir_ + "/audit.db"); }
 
   // Whether a record with this request id is in the log, including this transaction's inserts
   // (the writer's own connection sees them).
