@@ -17,7 +17,7 @@ SECS=${2:-8}
 ROUNDS=${3:-2}
 HERE=$(cd "$(dirname "$0")" && pwd)
 TMP=$(mktemp -d)
-cleanup() { kill $(jobs -p) 2>/dev/null || true; wait 2>/dev/null || true; rm -rf "$TMP"; }
+cleanup() { jobs -p | xargs -r kill 2>/dev/null || true; wait 2>/dev/null || true; rm -rf "$TMP"; }
 trap cleanup EXIT
 [ "$(nproc)" -ge 2 ] || { echo "per_core.sh: needs 2 CPUs or more" >&2; exit 2; }
 
@@ -61,7 +61,7 @@ measure() {  # name pid url script connections key pinned(1|0)
 }
 
 echo "== $(date -u '+%F %T') UTC, $(nproc) CPUs, load: $(cut -d' ' -f1-3 /proc/loadavg); wrk -t1 -d${SECS}s, $ROUNDS rounds"
-for round in $(seq "$ROUNDS"); do
+for _ in $(seq "$ROUNDS"); do
   for pin in 1 0; do
     measure floor "$FLOOR_PID" "http://127.0.0.1:$(cat "$TMP/floor.port")/v1/decisions" "$HERE/wrk/decision.lua" 32 x "$pin"
     measure vigil "$VIGIL_PID" "http://127.0.0.1:$(cat "$TMP/vigil.port")/v1/decisions" "$HERE/wrk/decision.lua" 32 "$KEY" "$pin"
