@@ -178,42 +178,23 @@ class ExprParser {
     return At(pos, "'" + std::string(op) + "' needs a condition, not " + std::string(TypeName(t)));
   }
 
-  Result<ExprType> Or() {
-    auto first = And();
-    if (!first.ok()) return first;
-    ExprType lhs = *first;
-    while (Peek().kind == Tok::kOr) {
-      std::size_t pos = Next().pos;
-      std::uint16_t a = e_.root_;
-      auto rhs = And();
-      if (!rhs.ok()) return rhs;
-      if (auto s = NeedBool(lhs, pos, "or"); !s.ok()) return s.error();
-      if (auto s = NeedBool(*rhs, pos, "or"); !s.ok()) return s.error();
-      Expression::Node n;
-      n.op = Op::kOr;
-      n.a = a;
-      n.b = e_.root_;
-      auto idx = Add(n);
-      if (!idx.ok()) return idx.error();
-      e_.root_ = *idx;
-      lhs = ExprType::kBool;
-    }
-    return lhs;
-  }
+  Result<ExprType> Or() { return Chain(Tok::kOr, Op::kOr, "or", &ExprParser::And); }
+  Result<ExprType> And() { return Chain(Tok::kAnd, Op::kAnd, "and", &ExprParser::Not); }
 
-  Result<ExprType> And() {
-    auto first = Not();
+  // operand (op operand)*, left-associative: `or` over `and` operands, `and` over `not` operands.
+  Result<ExprType> Chain(Tok tok, Op op, std::string_view name, Result<ExprType> (ExprParser::*operand)()) {
+    auto first = (this->*operand)();
     if (!first.ok()) return first;
     ExprType lhs = *first;
-    while (Peek().kind == Tok::kAnd) {
+    while (Peek().kind == tok) {
       std::size_t pos = Next().pos;
       std::uint16_t a = e_.root_;
-      auto rhs = Not();
+      auto rhs = (this->*operand)();
       if (!rhs.ok()) return rhs;
-      if (auto s = NeedBool(lhs, pos, "and"); !s.ok()) return s.error();
-      if (auto s = NeedBool(*rhs, pos, "and"); !s.ok()) return s.error();
+      if (auto s = NeedBool(lhs, pos, name); !s.ok()) return s.error();
+      if (auto s = NeedBool(*rhs, pos, name); !s.ok()) return s.error();
       Expression::Node n;
-      n.op = Op::kAnd;
+      n.op = op;
       n.a = a;
       n.b = e_.root_;
       auto idx = Add(n);
