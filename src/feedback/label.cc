@@ -50,6 +50,13 @@ bool Digits(std::string_view s, std::size_t at, std::size_t n, int& out) {
   return true;
 }
 
+// 28-31: RFC 3339 refuses 2026-02-30, which the day count below would quietly make 2026-03-02.
+int DaysInMonth(int y, int m) {
+  static constexpr int kDays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+  const bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+  return m == 2 && leap ? 29 : kDays[m - 1];
+}
+
 // Days since 1970-01-01 of a civil date (Howard Hinnant's algorithm).
 std::int64_t DaysFromCivil(int y, int m, int d) {
   y -= m <= 2;
@@ -72,7 +79,7 @@ std::optional<std::int64_t> ParseRfc3339Ms(std::string_view s) {
       s[13] != ':' || !Digits(s, 14, 2, mi) || s[16] != ':' || !Digits(s, 17, 2, sec)) {
     return std::nullopt;
   }
-  if (mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || sec > 60) return std::nullopt;
+  if (mo < 1 || mo > 12 || d < 1 || d > DaysInMonth(y, mo) || h > 23 || mi > 59 || sec > 60) return std::nullopt;
   std::size_t at = 19;
   std::int64_t ms = 0;
   if (at < s.size() && s[at] == '.') {
@@ -93,6 +100,7 @@ std::optional<std::int64_t> ParseRfc3339Ms(std::string_view s) {
     if (!Digits(s, at + 1, 2, oh) || at + 3 >= s.size() || s[at + 3] != ':' || !Digits(s, at + 4, 2, om)) {
       return std::nullopt;
     }
+    if (oh > 23 || om > 59) return std::nullopt;  // RFC 3339 time-numoffset
     offset_min = (s[at] == '+' ? 1 : -1) * (oh * 60 + om);
     at += 6;
   } else {

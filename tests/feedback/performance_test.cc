@@ -3,11 +3,13 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <random>
+#include <string>
 
 #include "feedback/label.h"
 #include "feedback/performance.h"
@@ -188,6 +190,46 @@ TEST(Label, Vocabulary) {
   EXPECT_EQ(ParseRfc3339Ms("2026-11-30T10:00:00Z"), 1796032800000);
   EXPECT_FALSE(ParseRfc3339Ms("2026-11-30 10:00"));
   EXPECT_FALSE(ParseRfc3339Ms("2026-13-30T10:00:00Z"));
+}
+
+// Every day of four years (a leap year, a century that is not one, one that is) and the day after
+// each month's last, against Python's own calendar (datetime, computed here when the test runs);
+// offsets out of RFC 3339's range are refused.
+TEST(Label, Rfc3339DatesAreCheckedAgainstTheCalendar) {
+  const char* script = R"py(
+import datetime
+for y in (2024, 2026, 1900, 2000):
+    for m in range(1, 13):
+        for d in range(1, 33):
+            s = "%04d-%02d-%02dT12:34:56.789+05:30" % (y, m, d)
+            try:
+                t = datetime.datetime.fromisoformat(s)
+                epoch = datetime.datetime(1970, 1, 1, tzinfo=datetime.timezone.utc)
+                print(s, (t - epoch) // datetime.timedelta(milliseconds=1))
+            except ValueError:
+                print(s, "invalid")
+)py";
+  FILE* p = ::popen(("/usr/bin/python3 -c '" + std::string(script) + "'").c_str(), "r");
+  ASSERT_NE(p, nullptr);
+  char text[64], expect[32];
+  int valid = 0, invalid = 0;
+  while (std::fscanf(p, "%63s %31s", text, expect) == 2) {
+    const auto got = ParseRfc3339Ms(text);
+    if (std::string_view(expect) == "invalid") {
+      EXPECT_FALSE(got) << text;
+      ++invalid;
+    } else {
+      ASSERT_TRUE(got) << text;
+      EXPECT_EQ(*got, std::stoll(expect)) << text;
+      ++valid;
+    }
+  }
+  EXPECT_EQ(::pclose(p), 0);
+  EXPECT_EQ(valid, 366 + 365 + 365 + 366);  // 2024, 2026, 1900 (not a leap year), 2000 (one)
+  EXPECT_EQ(invalid, 4 * 12 * 32 - valid);
+  EXPECT_FALSE(ParseRfc3339Ms("2026-11-30T10:00:00+24:00"));
+  EXPECT_FALSE(ParseRfc3339Ms("2026-11-30T10:00:00+05:60"));
+  EXPECT_EQ(ParseRfc3339Ms("2026-11-30T10:00:00-23:59"), ParseRfc3339Ms("2026-12-01T09:59:00Z"));
 }
 
 }  // namespace
