@@ -168,4 +168,18 @@ class ServerProcess {
   int starts_ = 0;
 };
 
+// A transaction decision the shipped configuration decides (three external signals), with this
+// request_id.
+inline std::string TxnBody(const std::string& request_id) {
+  return R"({"request_id":")" + request_id + R"(","flow_type":"transaction_approval",
+  "context":{"platform":"web","browser_family":"chrome","account_id":"acct_1","amount":1000,"account_age_days":1},
+  "signals":{"fraud_model":0.45,"device_risk":0.4,"behaviour":0.2}})";
+}
+
+// A sample's value in an exposition, by its name with labels; -1 when absent.
+inline double MetricValue(const std::string& exposition, const std::string& name) {
+  auto at = exposition.find("\n" + name + " ");
+  return at == std::string::npos ? -1 : std::atof(exposition.c_str() + at + name.size() + 2);
+}
+
 }  // namespace vigil::testing
