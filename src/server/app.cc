@@ -101,25 +101,52 @@ Result<std::unique_ptr<VigilApp>> VigilApp::Create(const ServerConfig& cfg, std:
   return app;
 }
 
+namespace {
+
+// The server's own unlabelled series, registered one after another: each call gives the series'
+// one cell (nullptr once a registration has failed), and status() the first failure, which the
+// caller returns before using any cell.
+class ServerSeries {
+ public:
+  explicit ServerSeries(MetricsRegistry& reg) : reg_(reg) {}
+  Counter* AddCounter(std::string name, std::string help) { return Cell(reg_.AddCounter(std::move(name), std::move(help))); }
+  Gauge* AddGauge(std::string name, std::string help) { return Cell(reg_.AddGauge(std::move(name), std::move(help))); }
+  Histogram* AddHistogram(std::string name, std::string help, std::vector<double> buckets) {
+    return Cell(reg_.AddHistogram(std::move(name), std::move(help), {}, std::move(buckets)));
+  }
+  const Status& status() const { return status_; }
+
+ private:
+  template <typename T>
+  T* Cell(Result<Family<T>*> family) {
+    if (!family.ok()) {
+      if (status_.ok()) status_ = family.error();
+      return nullptr;
+    }
+    return status_.ok() ? &(*family)->Get({}) : nullptr;
+  }
+  MetricsRegistry& reg_;
+  Status status_ = Status::Ok();
+};
+
+}  // namespace
+
 // How long the disk work behind each acknowledgement takes, as distributions: the mean fsync
 // (vigil_audit_sync_seconds_total / vigil_audit_syncs_total) hides the flush tail that sets the
 // decisions' p99 with `synchronous: full`, and a writer held up by a commit or a WAL restart holds
 // up every decision queued behind it.
 Status VigilApp::ObserveAuditDisk(SqliteAuditOptions& opt) {
-  MetricsRegistry& reg = *metrics_;
+  ServerSeries add(*metrics_);
   const std::vector<double> buckets = ExponentialBuckets(50e-6, 2, 16);  // 50 us .. 1.6 s
-  auto fsync = reg.AddHistogram("vigil_audit_fsync_duration_seconds",
-                                "Each fdatasync of the audit log's WAL before acknowledging the groups it covers (synchronous: full).",
-                                {}, buckets);
-  auto commit = reg.AddHistogram("vigil_audit_commit_duration_seconds",
-                                 "The audit writer's time on each group commit: its inserts, its commit, and the checkpoint that restarts the WAL when due.",
-                                 {}, buckets);
-  if (!fsync.ok()) return fsync.error();
-  if (!commit.ok()) return commit.error();
-  Histogram* h_fsync = &(*fsync)->Get({});
-  Histogram* h_commit = &(*commit)->Get({});
-  opt.on_fsync = [h_fsync](double seconds) { h_fsync->Observe(seconds); };
-  opt.on_commit = [h_commit](double seconds) { h_commit->Observe(seconds); };
+  Histogram* fsync = add.AddHistogram("vigil_audit_fsync_duration_seconds",
+                                      "Each fdatasync of the audit log's WAL before acknowledging the groups it covers (synchronous: full).",
+                                      buckets);
+  Histogram* commit = add.AddHistogram("vigil_audit_commit_duration_seconds",
+                                       "The audit writer's time on each group commit: its inserts, its commit, and the checkpoint that restarts the WAL when due.",
+                                       buckets);
+  if (!add.status().ok()) return add.status();
+  opt.on_fsync = [fsync](double seconds) { fsync->Observe(seconds); };
+  opt.on_commit = [commit](double seconds) { commit->Observe(seconds); };
   return Status::Ok();
 }
 
@@ -127,40 +154,23 @@ Status VigilApp::ObserveAuditDisk(SqliteAuditOptions& opt) {
 // fsyncs that precede acknowledgements and the time they take (a slow disk shows here first),
 // WAL restarts and the queue in front of the writer.
 Status VigilApp::RegisterAuditMetrics() {
-  MetricsRegistry& reg = *metrics_;
-  auto groups = reg.AddCounter("vigil_audit_commit_groups_total", "Group commits of the audit log.");
-  auto records = reg.AddCounter("vigil_audit_records_total", "Records committed to the audit log.");
-  auto syncs = reg.AddCounter("vigil_audit_syncs_total", "Fsyncs of the audit log's WAL before acknowledging a group (synchronous: full).");
-  auto sync_s = reg.AddCounter("vigil_audit_sync_seconds_total", "Time spent in those fsyncs.");
-  auto restarts = reg.AddCounter("vigil_audit_wal_restarts_total", "Times the audit log's WAL was started again from its beginning after a checkpoint.");
-  auto wal_bytes = reg.AddCounter("vigil_audit_wal_bytes_total", "Bytes the audit log's commits appended to its WAL (pages and frame headers): its write volume before checkpoints.");
-  auto failures = reg.AddCounter("vigil_audit_commit_failures_total", "Group commits of the audit log that failed (disk full, I/O error, database locked); none of their decisions was acknowledged.");
-  auto queue = reg.AddGauge("vigil_audit_queue_depth", "Records waiting for or in the writer's current group commit.");
-  auto writable = reg.AddGauge("vigil_audit_writable", "1 while the audit log takes writes; 0 after a failed commit (until a write succeeds again) or a failed fsync (until restart). The server is not ready while it is 0.");
-  auto free_bytes = reg.AddGauge("vigil_data_dir_free_bytes", "Bytes free for vigil on the data directory's filesystem (statvfs f_bavail).");
-  auto log_bytes = reg.AddGauge("vigil_audit_log_bytes", "Size of the audit log's files on disk (audit.db and its WAL).");
-  auto index_bytes = reg.AddGauge("vigil_audit_request_index_bytes", "Memory of the request-id index (11-23 bytes per record in the live log; rebuilt without archived records once they are a quarter of it)");
-  for (const auto* r : {&groups, &records, &syncs, &sync_s, &restarts, &wal_bytes, &failures}) {
-    if (!r->ok()) return r->error();
-  }
-  for (const auto* g : {&queue, &writable, &free_bytes, &log_bytes, &index_bytes}) {
-    if (!g->ok()) return g->error();
-  }
-  Counter* c_groups = &(*groups)->Get({});
-  Counter* c_records = &(*records)->Get({});
-  Counter* c_syncs = &(*syncs)->Get({});
-  Counter* c_sync_s = &(*sync_s)->Get({});
-  Counter* c_restarts = &(*restarts)->Get({});
-  Counter* c_wal_bytes = &(*wal_bytes)->Get({});
-  Counter* c_failures = &(*failures)->Get({});
-  Gauge* g_queue = &(*queue)->Get({});
-  Gauge* g_writable = &(*writable)->Get({});
-  Gauge* g_free = &(*free_bytes)->Get({});
-  Gauge* g_log = &(*log_bytes)->Get({});
-  Gauge* g_index = &(*index_bytes)->Get({});
+  ServerSeries add(*metrics_);
+  Counter* c_groups = add.AddCounter("vigil_audit_commit_groups_total", "Group commits of the audit log.");
+  Counter* c_records = add.AddCounter("vigil_audit_records_total", "Records committed to the audit log.");
+  Counter* c_syncs = add.AddCounter("vigil_audit_syncs_total", "Fsyncs of the audit log's WAL before acknowledging a group (synchronous: full).");
+  Counter* c_sync_s = add.AddCounter("vigil_audit_sync_seconds_total", "Time spent in those fsyncs.");
+  Counter* c_restarts = add.AddCounter("vigil_audit_wal_restarts_total", "Times the audit log's WAL was started again from its beginning after a checkpoint.");
+  Counter* c_wal_bytes = add.AddCounter("vigil_audit_wal_bytes_total", "Bytes the audit log's commits appended to its WAL (pages and frame headers): its write volume before checkpoints.");
+  Counter* c_failures = add.AddCounter("vigil_audit_commit_failures_total", "Group commits of the audit log that failed (disk full, I/O error, database locked); none of their decisions was acknowledged.");
+  Gauge* g_queue = add.AddGauge("vigil_audit_queue_depth", "Records waiting for or in the writer's current group commit.");
+  Gauge* g_writable = add.AddGauge("vigil_audit_writable", "1 while the audit log takes writes; 0 after a failed commit (until a write succeeds again) or a failed fsync (until restart). The server is not ready while it is 0.");
+  Gauge* g_free = add.AddGauge("vigil_data_dir_free_bytes", "Bytes free for vigil on the data directory's filesystem (statvfs f_bavail).");
+  Gauge* g_log = add.AddGauge("vigil_audit_log_bytes", "Size of the audit log's files on disk (audit.db and its WAL).");
+  Gauge* g_index = add.AddGauge("vigil_audit_request_index_bytes", "Memory of the request-id index (11-23 bytes per record in the live log; rebuilt without archived records once they are a quarter of it)");
+  if (!add.status().ok()) return add.status();
   AuditStore* store = store_.get();
   const std::string dir = cfg_.data_dir;
-  reg.AddCollectHook([=] {
+  metrics_->AddCollectHook([=] {
     const AuditStoreStats st = store->stats();
     c_groups->AdvanceTo(static_cast<double>(st.groups));
     c_records->AdvanceTo(static_cast<double>(st.records));
@@ -181,32 +191,19 @@ Status VigilApp::RegisterAuditMetrics() {
 }
 
 Status VigilApp::ObserveHttp(std::function<HttpServerStats()> read, int max_connections) {
-  MetricsRegistry& reg = *metrics_;
-  auto connections = reg.AddGauge("vigil_http_connections", "Open HTTP connections.");
-  auto limit = reg.AddGauge("vigil_http_max_connections", "The connection limit (http.max_connections, lowered at start to what the file-descriptor limit allows).");
-  auto in_flight = reg.AddGauge("vigil_http_requests_in_flight", "Requests being handled (bounded by http.max_in_flight; beyond it 503).");
-  auto timeouts = reg.AddCounter("vigil_http_read_timeouts_total", "Connections closed because a request did not arrive whole within http.read_timeout_ms.");
-  auto accept_errors = reg.AddCounter("vigil_http_accept_errors_total", "Failed accepts of a new connection (out of file descriptors or memory, ...); accepting pauses 100 ms after one.");
-  auto limit_reached = reg.AddCounter("vigil_http_connection_limit_reached_total", "Times accepting paused at http.max_connections until a connection closed.");
-  auto idle_closed = reg.AddCounter("vigil_http_idle_connections_closed_total", "Idle keep-alive connections closed to make room at the connection limit or when out of file descriptors.");
-  auto body_bytes = reg.AddGauge("vigil_http_request_body_bytes_held", "Bytes of request bodies being read or handled, counted at their Content-Length (bounded by http.max_buffered_body_bytes).");
-  auto refused = reg.AddCounter("vigil_http_bodies_refused_total", "Requests answered 503 before their body was read because http.max_buffered_body_bytes was reached.");
-  for (const auto* g : {&connections, &limit, &in_flight, &body_bytes}) {
-    if (!g->ok()) return g->error();
-  }
-  for (const auto* c : {&timeouts, &accept_errors, &limit_reached, &idle_closed, &refused}) {
-    if (!c->ok()) return c->error();
-  }
-  (*limit)->Get({}).Set(max_connections);
-  Gauge* g_conn = &(*connections)->Get({});
-  Gauge* g_in_flight = &(*in_flight)->Get({});
-  Counter* c_timeouts = &(*timeouts)->Get({});
-  Counter* c_accept = &(*accept_errors)->Get({});
-  Counter* c_limit = &(*limit_reached)->Get({});
-  Counter* c_idle = &(*idle_closed)->Get({});
-  Gauge* g_body = &(*body_bytes)->Get({});
-  Counter* c_refused = &(*refused)->Get({});
-  reg.AddCollectHook([=, read = std::move(read)] {
+  ServerSeries add(*metrics_);
+  Gauge* g_conn = add.AddGauge("vigil_http_connections", "Open HTTP connections.");
+  Gauge* g_limit = add.AddGauge("vigil_http_max_connections", "The connection limit (http.max_connections, lowered at start to what the file-descriptor limit allows).");
+  Gauge* g_in_flight = add.AddGauge("vigil_http_requests_in_flight", "Requests being handled (bounded by http.max_in_flight; beyond it 503).");
+  Counter* c_timeouts = add.AddCounter("vigil_http_read_timeouts_total", "Connections closed because a request did not arrive whole within http.read_timeout_ms.");
+  Counter* c_accept = add.AddCounter("vigil_http_accept_errors_total", "Failed accepts of a new connection (out of file descriptors or memory, ...); accepting pauses 100 ms after one.");
+  Counter* c_limit = add.AddCounter("vigil_http_connection_limit_reached_total", "Times accepting paused at http.max_connections until a connection closed.");
+  Counter* c_idle = add.AddCounter("vigil_http_idle_connections_closed_total", "Idle keep-alive connections closed to make room at the connection limit or when out of file descriptors.");
+  Gauge* g_body = add.AddGauge("vigil_http_request_body_bytes_held", "Bytes of request bodies being read or handled, counted at their Content-Length (bounded by http.max_buffered_body_bytes).");
+  Counter* c_refused = add.AddCounter("vigil_http_bodies_refused_total", "Requests answered 503 before their body was read because http.max_buffered_body_bytes was reached.");
+  if (!add.status().ok()) return add.status();
+  g_limit->Set(max_connections);
+  metrics_->AddCollectHook([=, read = std::move(read)] {
     const HttpServerStats st = read();
     g_conn->Set(st.connections);
     g_in_flight->Set(st.in_flight);
