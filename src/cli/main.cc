@@ -20,6 +20,7 @@ std::string DefaultConfigDir() {
 
 int main(int argc, char** argv) {
   CLI::App app{"vigil: liveness and fraud decisions, explained, audited and watched"};
+  app.set_version_flag("--version", "vigil " VIGIL_VERSION_STRING, "Print the version and exit");
   app.require_subcommand(1);
   int exit_code = 0;
   vigil::cli::RegisterPolicyCommands(app, exit_code);

@@ -77,7 +77,7 @@ int Serve(ServerConfig cfg) {
     std::rename((cfg.port_file + ".tmp").c_str(), cfg.port_file.c_str());
   }
   auto engine = (*app)->engine();
-  Log(LogLevel::kInfo, "listening").Str("address", cfg.listen_address).Int("port", *port)
+  Log(LogLevel::kInfo, "listening").Str("version", VIGIL_VERSION_STRING).Str("address", cfg.listen_address).Int("port", *port)
       .Int("threads", threads).Int("max_connections", cfg.http.max_connections)
       .Int("descriptor_limit", descriptor_limit).Str("policy_version", engine->policy().version())
       .Str("data_dir", cfg.data_dir).Str("audit_synchronous", cfg.audit_synchronous)

@@ -241,18 +241,28 @@ TEST(ServerStartup, LogsTheAllocatorItRunsOn) {
   ServerProcess s;
   ASSERT_TRUE(s.Start({"log_level: info\n", {}, ""})) << s.error();
   const std::string log = s.stderr_text();
-  std::string allocator;
+  std::string allocator, version;
   std::istringstream lines(log);
   for (std::string line; std::getline(lines, line);) {
     if (line.find("\"event\":\"listening\"") == std::string::npos) continue;
     allocator = nlohmann::json::parse(line).value("allocator", "");
+    version = nlohmann::json::parse(line).value("version", "");
   }
   EXPECT_EQ(s.Terminate(), 0);
+  EXPECT_EQ(version, VIGIL_PROJECT_VERSION) << log;  // the build's version, also vigil --version's
 #ifdef VIGIL_EXPECT_JEMALLOC
   EXPECT_EQ(allocator.rfind("jemalloc ", 0), 0u) << log;
 #else
   EXPECT_EQ(allocator, "system") << log;
 #endif
+}
+
+// `vigil --version` names the build's version (the project's, from CMake) and exits 0, as
+// operators check which binary a host runs; the server's startup line carries the same (above).
+TEST(ServerStartup, VersionFlagPrintsTheBuildsVersion) {
+  auto [code, out] = testing::Run(testing::VigilBinary() + " --version");
+  EXPECT_EQ(code, 0);
+  EXPECT_EQ(out, std::string("vigil ") + VIGIL_PROJECT_VERSION + "\n");
 }
 
 // The disk fills (here: a file-size limit set on the running server with prlimit, so every write
