@@ -159,23 +159,26 @@ void WalKeeper::Run() {
   int db_fd = ::open(db_path_.c_str(), O_RDWR | O_CLOEXEC);
   std::unique_lock lk(mu_);
   bool behind = false;  // the last pass left another 512 KB: go again at once
-  // The last pass's WAL length and frames copied: a pass that copied nothing new (the server idle,
-  // or a reader pinning the WAL) flushes nothing. It used to flush the database file twice a
-  // second for as long as the server was idle.
-  int last_log = 0, last_copied = 0;
+  // The last pass's frames copied and the WAL cycle it saw: a pass that copied nothing new (the
+  // server idle, or a reader pinning the WAL) flushes nothing. It used to flush the database file
+  // twice a second for as long as the server was idle. (A pass that misses a restart made during
+  // it flushes at the next one; SQLite itself syncs the database before the WAL can restart.)
+  int last_copied = 0;
+  std::uint64_t last_cycle = 0;
   while (!stop_) {
     if (!behind) cv_.wait_for(lk, std::chrono::milliseconds(500), [&] { return stop_ || wanted_; });
     wanted_ = false;
     lk.unlock();
     int log = 0, copied = 0;
+    const std::uint64_t cycle = restarts();
     std::unique_lock pass(pass_mu_);
     const int rc = sqlite3_wal_checkpoint_v2(db, nullptr, SQLITE_CHECKPOINT_PASSIVE, &log, &copied);
     pass.unlock();
     if (rc == SQLITE_OK) {
-      const bool copied_new = copied > 0 && (copied != last_copied || log < last_log);  // (a shorter WAL: restarted)
+      const bool copied_new = copied > 0 && (copied != last_copied || cycle != last_cycle);
       if (copied_new && db_fd >= 0) ::fdatasync(db_fd);
-      last_log = log;
       last_copied = copied;
+      last_cycle = cycle;
       backfilled_.store(copied, std::memory_order_relaxed);
       // Behind: go again at once, unless the writer waits to finish the checkpoint itself.
       behind = log - copied >= kCheckpointFrames && !restart_wanted_.load(std::memory_order_relaxed);
