@@ -29,13 +29,11 @@ if [ ${#need[@]} -gt 0 ]; then
   else apt-get install -y -qq "${need[@]}" >&2; fi
 fi
 
-free_port() { /usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+# shellcheck source=bench/lib.sh
+. "$HERE/../lib.sh"
 
-# vigil: the shipped configuration, except that the hosted model scores every request (a client's
-# fraud_model would otherwise win: config/analyzers.yaml, fraud_model.client_signal).
-cp -a "$ROOT/config" "$TMP/config"
-sed -i 's/^\(  client_signal:\) client/\1 hosted/' "$TMP/config/analyzers.yaml"
-grep -q '^  client_signal: hosted' "$TMP/config/analyzers.yaml"
+# vigil: the shipped configuration, except that the hosted model scores every request.
+hosted_model_config "$ROOT/config" "$TMP/config"
 KEY=$("$BUILD/src/vigil" keys add --data "$TMP/data" --scope decide --scope read --rate 10000000 --burst 10000000 2>/dev/null)
 "$BUILD/src/vigil" serve --data "$TMP/data" --listen 127.0.0.1:0 --port-file "$TMP/vigil.port" \
   --config-dir "$TMP/config" >/dev/null 2>"$TMP/vigil.log" &
